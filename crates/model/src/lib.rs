@@ -1,0 +1,1 @@
+//! CLIP-family encoders for Shoebox.
