@@ -1,1 +1,11 @@
+//! Shoebox engine: the catalog, ingest and every feature the shells (CLI,
+//! desktop app, HTTP server) expose. Shells talk to [`Library`] only.
 
+pub mod catalog;
+pub mod error;
+pub mod ingest;
+pub mod library;
+pub mod paths;
+
+pub use error::{EngineError, Result};
+pub use library::Library;

@@ -1,0 +1,72 @@
+//! Versioned schema. Each entry upgrades the catalog by one version; the
+//! version lives in `PRAGMA user_version`. Never edit a released entry: add a
+//! new one, and add it to the upgrade tests.
+
+pub const MIGRATIONS: &[&str] = &[
+    // v1: roots, photos (identity = content hash) and files (locations).
+    r#"
+    CREATE TABLE roots (
+        id            INTEGER PRIMARY KEY,
+        path          BLOB NOT NULL UNIQUE,
+        display_path  TEXT NOT NULL,
+        added_at      TEXT NOT NULL,
+        online        INTEGER NOT NULL DEFAULT 1,
+        last_scan_at  TEXT
+    );
+    CREATE TABLE photos (
+        id            INTEGER PRIMARY KEY,
+        hash          BLOB NOT NULL UNIQUE,
+        width         INTEGER NOT NULL,
+        height        INTEGER NOT NULL,
+        format        TEXT NOT NULL,
+        taken_at      TEXT,
+        camera_make   TEXT,
+        camera_model  TEXT,
+        lens          TEXT,
+        gps_lat       REAL,
+        gps_lon       REAL,
+        orientation   INTEGER NOT NULL DEFAULT 1,
+        phash         BLOB,
+        added_at      TEXT NOT NULL
+    );
+    CREATE TABLE files (
+        id            INTEGER PRIMARY KEY,
+        root_id       INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        photo_id      INTEGER REFERENCES photos(id) ON DELETE SET NULL,
+        path          BLOB NOT NULL UNIQUE,
+        display_path  TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        mtime_ns      INTEGER NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('ok', 'error', 'unsupported')),
+        last_error    TEXT
+    );
+    CREATE INDEX files_photo ON files(photo_id);
+    CREATE INDEX files_root ON files(root_id);
+    "#,
+    // v2: scan bookkeeping (so an interrupted scan never prunes), folder-level
+    // errors, the decoded-pixel hash for "same pixels, other metadata", the
+    // thumbnail state and the taken-at source.
+    r#"
+    ALTER TABLE files ADD COLUMN scan_id INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE photos ADD COLUMN pixel_hash BLOB;
+    ALTER TABLE photos ADD COLUMN thumb_ready INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE photos ADD COLUMN taken_at_source TEXT;
+    CREATE TABLE scans (
+        id           INTEGER PRIMARY KEY,
+        started_at   TEXT NOT NULL,
+        finished_at  TEXT
+    );
+    CREATE TABLE walk_errors (
+        id            INTEGER PRIMARY KEY,
+        root_id       INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        path          BLOB NOT NULL UNIQUE,
+        display_path  TEXT NOT NULL,
+        reason        TEXT NOT NULL,
+        scan_id       INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX photos_pixel_hash ON photos(pixel_hash);
+    CREATE INDEX photos_taken_at ON photos(taken_at);
+    "#,
+];
+
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,222 @@
+//! Everything that happens to one file: stat, read once, identify, read
+//! metadata, decode small, thumbnail, perceptual hash. Returns what the
+//! catalog should record; never panics on bad input.
+
+use std::io::ErrorKind;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::catalog::{Catalog, FileState, Location, NewPhoto, ScanWrite};
+
+use super::decode::{self, WORKING_EDGE};
+use super::format::{self, Format};
+use super::{metadata, phash, raw, thumbs};
+
+/// Files above this are refused rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// Cumulative time per stage across workers, in nanoseconds; the scan
+/// benchmark reads it to show where the time goes.
+#[derive(Debug, Default)]
+pub struct StageTimes {
+    pub read: AtomicU64,
+    pub hash: AtomicU64,
+    pub exif: AtomicU64,
+    pub decode: AtomicU64,
+    pub thumbnail: AtomicU64,
+    pub phash: AtomicU64,
+    pub database: AtomicU64,
+}
+
+impl StageTimes {
+    pub fn add(counter: &AtomicU64, since: Instant) {
+        counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> [(&'static str, f64); 7] {
+        let s = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / 1e9;
+        [
+            ("read", s(&self.read)),
+            ("hash", s(&self.hash)),
+            ("exif", s(&self.exif)),
+            ("decode", s(&self.decode)),
+            ("thumbnail", s(&self.thumbnail)),
+            ("phash", s(&self.phash)),
+            ("database", s(&self.database)),
+        ]
+    }
+}
+
+pub struct Analyzer<'a> {
+    pub catalog: &'a Catalog,
+    pub thumbs: &'a thumbs::ThumbCache,
+    pub times: &'a StageTimes,
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+impl Analyzer<'_> {
+    /// `None` means "not a photo and not pretending to be one": skip quietly.
+    pub fn analyze(&self, root_id: i64, path: &Path) -> Option<ScanWrite> {
+        let vanished = || ScanWrite::Vanished {
+            root_id,
+            path: path.to_path_buf(),
+        };
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Some(vanished()),
+            Err(e) => {
+                return Some(ScanWrite::WalkError {
+                    root_id,
+                    path: path.to_path_buf(),
+                    reason: format!("cannot read file information: {e}"),
+                })
+            }
+        };
+        if !meta.is_file() {
+            return None;
+        }
+        let at = Location {
+            root_id,
+            path: path.to_path_buf(),
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+        };
+        match self.catalog.known_file(path) {
+            Ok(Some(known)) if known.size == at.size && known.mtime_ns == at.mtime_ns => {
+                return Some(ScanWrite::Unchanged { file_id: known.id });
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(path = %path.display(), "catalog lookup failed: {e}"),
+        }
+        let promises_image = format::looks_like_image(path);
+        let failed = |state, reason: String| {
+            Some(ScanWrite::Failed {
+                at: at.clone(),
+                state,
+                reason,
+            })
+        };
+        if at.size == 0 {
+            return promises_image.then(|| ScanWrite::Failed {
+                at: at.clone(),
+                state: FileState::Error,
+                reason: "the file is empty (0 bytes)".into(),
+            });
+        }
+        if at.size > MAX_FILE_BYTES {
+            return promises_image.then(|| ScanWrite::Failed {
+                at: at.clone(),
+                state: FileState::Error,
+                reason: format!("the file is too large to read ({} MB)", at.size >> 20),
+            });
+        }
+
+        let started = Instant::now();
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Some(vanished()),
+            Err(e) => return failed(FileState::Error, format!("cannot read the file: {e}")),
+        };
+        StageTimes::add(&self.times.read, started);
+
+        let head = &bytes[..bytes.len().min(format::SNIFF_LEN)];
+        let Some(fmt) = format::sniff(head, path) else {
+            return promises_image.then(|| ScanWrite::Failed {
+                at: at.clone(),
+                state: FileState::Error,
+                reason: "not an image: the content is not JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or RAW".into(),
+            });
+        };
+        if fmt == Format::Heif {
+            return failed(FileState::Unsupported, "HEIC/HEIF/AVIF is unsupported for now".into());
+        }
+        let decodable: &[u8] = match fmt {
+            Format::Raw(kind) => match raw::embedded_jpeg(&bytes, kind) {
+                Some(preview) => preview,
+                None => {
+                    return failed(
+                        FileState::Unsupported,
+                        format!("RAW ({kind}) is unsupported for now, and this file has no embedded JPEG preview"),
+                    )
+                }
+            },
+            _ => &bytes,
+        };
+
+        let started = Instant::now();
+        let hash = *blake3::hash(&bytes).as_bytes();
+        StageTimes::add(&self.times.hash, started);
+
+        if self.catalog.photo_complete(&hash).unwrap_or(false) {
+            // A copy or a moved file of a photo we already know.
+            return Some(ScanWrite::Photo {
+                at,
+                hash,
+                photo: None,
+                warning: None,
+            });
+        }
+
+        let started = Instant::now();
+        let (exif, warning) = match metadata::read(&bytes) {
+            Ok(m) => (m.unwrap_or_default(), None),
+            Err(w) => (metadata::ExifMeta::default(), Some(w)),
+        };
+        let orientation = exif.orientation.max(1);
+        StageTimes::add(&self.times.exif, started);
+
+        let started = Instant::now();
+        let decode_format = if matches!(fmt, Format::Raw(_)) { Format::Jpeg } else { fmt };
+        let decoded = match decode::decode_reduced(decodable, decode_format, WORKING_EDGE) {
+            Ok(d) => d,
+            Err(reason) => return failed(FileState::Error, reason),
+        };
+        let upright = decode::apply_orientation(decoded.image, orientation);
+        StageTimes::add(&self.times.decode, started);
+
+        let started = Instant::now();
+        let thumb_ready = match self.thumbs.write(&hash, thumbs::GRID_SIZE, &upright) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        };
+        StageTimes::add(&self.times.thumbnail, started);
+
+        let started = Instant::now();
+        let phash = phash::perceptual_hash(&upright);
+        StageTimes::add(&self.times.phash, started);
+
+        let (width, height) = decode::upright_size(decoded.width, decoded.height, orientation);
+        Some(ScanWrite::Photo {
+            at,
+            hash,
+            photo: Some(Box::new(NewPhoto {
+                hash,
+                width,
+                height,
+                format: fmt.name(),
+                taken_at: exif.taken_at,
+                taken_at_source: exif.taken_at_source,
+                camera_make: exif.camera_make,
+                camera_model: exif.camera_model,
+                lens: exif.lens,
+                gps: exif.gps,
+                orientation,
+                phash: Some(phash),
+                pixel_hash: Some(decoded.pixel_hash),
+                thumb_ready,
+            })),
+            warning,
+        })
+    }
+}

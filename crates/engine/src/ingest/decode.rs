@@ -1,0 +1,210 @@
+//! Decode once, small. JPEGs are decoded in the DCT domain at 1/2, 1/4 or 1/8
+//! scale, so a 12-megapixel photo never becomes 12 million pixels just to make
+//! a 256 px thumbnail and a 224 px model input. Other formats are decoded in
+//! full (their codecs cannot scale) and reduced right away.
+
+use image::{DynamicImage, ImageReader};
+
+use super::format::Format;
+
+/// Refuse images larger than this before allocating anything: decompression
+/// bombs declare huge dimensions in a tiny file. 200 MP covers stitched
+/// panoramas and medium-format cameras.
+pub const MAX_PIXELS: u64 = 200_000_000;
+/// Also refuse any side longer than this (a 1 x 10^9 strip is no photo).
+pub const MAX_SIDE: u32 = 65_535;
+
+/// The shortest edge the reduced decode must keep: enough for a 256 px
+/// thumbnail and the 224 px input of CLIP-family models.
+pub const WORKING_EDGE: u32 = 256;
+
+#[derive(Debug)]
+pub struct Decoded {
+    /// The reduced image, as stored (orientation not applied).
+    pub image: DynamicImage,
+    /// Full-size dimensions as stored in the file.
+    pub width: u32,
+    pub height: u32,
+    /// BLAKE3 of the decoded pixels: equal for files that differ only in
+    /// metadata.
+    pub pixel_hash: [u8; 32],
+}
+
+pub fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
+    if width == 0 || height == 0 {
+        return Err(format!("image declares an empty size ({width}x{height})"));
+    }
+    let pixels = width as u64 * height as u64;
+    if width > MAX_SIDE || height > MAX_SIDE || pixels > MAX_PIXELS {
+        return Err(format!(
+            "image is too large to open safely ({width}x{height}, {} megapixels; the limit is {} megapixels and {MAX_SIDE} px per side)",
+            pixels / 1_000_000,
+            MAX_PIXELS / 1_000_000
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes `bytes` so that the shorter edge is at least `min_edge` (or the
+/// full image when it is smaller than that).
+pub fn decode_reduced(bytes: &[u8], format: Format, min_edge: u32) -> Result<Decoded, String> {
+    match format {
+        Format::Jpeg => decode_jpeg_scaled(bytes, min_edge).or_else(|scaled_err| {
+            // A few JPEG flavours are beyond jpeg-decoder but fine for the
+            // image crate's decoder; only give up if both fail.
+            decode_with_image_crate(bytes, image::ImageFormat::Jpeg, min_edge)
+                .map_err(|_| scaled_err)
+        }),
+        other => match other.image_format() {
+            Some(fmt) => decode_with_image_crate(bytes, fmt, min_edge),
+            None => Err(format!("{} images cannot be decoded", other.name())),
+        },
+    }
+}
+
+fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
+    let mut decoder = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.read_info().map_err(|e| format!("not a readable JPEG ({e})"))?;
+    let info = decoder.info().ok_or("JPEG has no frame header")?;
+    let (width, height) = (info.width as u32, info.height as u32);
+    check_dimensions(width, height)?;
+    let (req_w, req_h) = requested_size(width, height, min_edge);
+    // jpeg-decoder picks the smallest of 1/8..1/1 that is at least this big.
+    let (out_w, out_h) = decoder
+        .scale(req_w as u16, req_h as u16)
+        .map_err(|e| format!("JPEG cannot be scaled ({e})"))?;
+    let pixels = decoder
+        .decode()
+        .map_err(|e| format!("JPEG data is corrupt or truncated ({e})"))?;
+    let info = decoder.info().ok_or("JPEG has no frame header")?;
+    let (w, h) = (out_w as u32, out_h as u32);
+    let pixel_hash = hash_pixels(w, h, &pixels);
+    let image = match info.pixel_format {
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        jpeg_decoder::PixelFormat::L16 => {
+            let wide: Vec<u16> = pixels
+                .chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                .collect();
+            image::ImageBuffer::from_raw(w, h, wide).map(DynamicImage::ImageLuma16)
+        }
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::CMYK32 => {
+            // jpeg-decoder hands back Adobe-style inverted CMYK.
+            let rgb: Vec<u8> = pixels
+                .chunks_exact(4)
+                .flat_map(|p| {
+                    let k = p[3] as u32;
+                    [p[0], p[1], p[2]].map(|c| ((c as u32 * k) / 255) as u8)
+                })
+                .collect();
+            image::RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)
+        }
+    }
+    .ok_or("JPEG decoder returned a short buffer")?;
+    Ok(Decoded {
+        image,
+        width,
+        height,
+        pixel_hash,
+    })
+}
+
+fn decode_with_image_crate(
+    bytes: &[u8],
+    format: image::ImageFormat,
+    min_edge: u32,
+) -> Result<Decoded, String> {
+    let reader = || ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let (width, height) = reader()
+        .into_dimensions()
+        .map_err(|e| format!("not a readable {} image ({e})", format_name(format)))?;
+    check_dimensions(width, height)?;
+    let mut limited = reader();
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8);
+    limited.limits(limits);
+    let full = limited
+        .decode()
+        .map_err(|e| format!("{} data is corrupt or truncated ({e})", format_name(format)))?;
+    let pixel_hash = hash_pixels(width, height, full.as_bytes());
+    let (req_w, req_h) = requested_size(width, height, min_edge);
+    let image = if req_w < width && req_h < height {
+        full.resize_exact(req_w, req_h, image::imageops::FilterType::Triangle)
+    } else {
+        full
+    };
+    Ok(Decoded {
+        image,
+        width,
+        height,
+        pixel_hash,
+    })
+}
+
+fn format_name(format: image::ImageFormat) -> &'static str {
+    format.extensions_str().first().copied().unwrap_or("image")
+}
+
+/// The size whose shorter edge is `min_edge`, keeping the aspect ratio
+/// (rounding up so the result never falls below it).
+fn requested_size(width: u32, height: u32, min_edge: u32) -> (u32, u32) {
+    let short = width.min(height);
+    if short <= min_edge {
+        return (width, height);
+    }
+    let scale = |side: u32| ((side as u64 * min_edge as u64).div_ceil(short as u64)) as u32;
+    (scale(width), scale(height))
+}
+
+fn hash_pixels(width: u32, height: u32, pixels: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&width.to_le_bytes());
+    hasher.update(&height.to_le_bytes());
+    hasher.update(pixels);
+    *hasher.finalize().as_bytes()
+}
+
+/// Turns the stored raster upright according to the EXIF orientation.
+pub fn apply_orientation(image: DynamicImage, orientation: u16) -> DynamicImage {
+    let mut image = image;
+    if let Some(o) = image::metadata::Orientation::from_exif(orientation as u8) {
+        image.apply_orientation(o);
+    }
+    image
+}
+
+/// Width and height as the user sees them, after orientation.
+pub fn upright_size(width: u32, height: u32, orientation: u16) -> (u32, u32) {
+    if (5..=8).contains(&orientation) {
+        (height, width)
+    } else {
+        (width, height)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requested_size_keeps_short_edge() {
+        assert_eq!(requested_size(4000, 3000, 256), (342, 256));
+        assert_eq!(requested_size(3000, 4000, 256), (256, 342));
+        assert_eq!(requested_size(200, 100, 256), (200, 100));
+    }
+
+    #[test]
+    fn refuses_bombs_before_decoding() {
+        assert!(check_dimensions(100_000, 100_000).is_err());
+        assert!(check_dimensions(20_000, 20_000).is_err());
+        assert!(check_dimensions(0, 10).is_err());
+        assert!(check_dimensions(4000, 3000).is_ok());
+    }
+}

@@ -1,0 +1,13 @@
+//! Ingest: walk, identify, read metadata, decode small, thumbnail, hash.
+
+pub mod analyze;
+pub mod decode;
+pub mod format;
+pub mod metadata;
+pub mod phash;
+pub mod raw;
+pub mod scan;
+pub mod thumbs;
+pub mod walk;
+
+pub use scan::{run_scan, ScanContext, ScanOptions, ScanProgress, ScanReport};

@@ -1,0 +1,65 @@
+//! Thumbnail cache: JPEG files keyed by photo hash, so moves and copies share
+//! one thumbnail and a rescan never redoes them.
+
+use std::path::{Path, PathBuf};
+
+use image::DynamicImage;
+
+use crate::catalog::hex;
+
+/// Grid thumbnails fit in this box.
+pub const GRID_SIZE: u32 = 256;
+/// Large previews (photo view) fit in this box; made on first view.
+pub const PREVIEW_SIZE: u32 = 1024;
+const JPEG_QUALITY: u8 = 85;
+
+#[derive(Debug, Clone)]
+pub struct ThumbCache {
+    dir: PathBuf,
+}
+
+impl ThumbCache {
+    pub fn new(dir: PathBuf) -> Self {
+        ThumbCache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self, hash: &[u8; 32], size: u32) -> PathBuf {
+        let name = hex(hash);
+        self.dir.join(&name[..2]).join(format!("{name}-{size}.jpg"))
+    }
+
+    /// Resizes `upright` to fit `size` and writes it atomically (temp file +
+    /// rename), so a kill -9 never leaves half a thumbnail under the real name.
+    pub fn write(&self, hash: &[u8; 32], size: u32, upright: &DynamicImage) -> Result<PathBuf, String> {
+        let fitted = if upright.width() > size || upright.height() > size {
+            upright.resize(size, size, image::imageops::FilterType::Triangle)
+        } else {
+            upright.clone()
+        };
+        let rgb = fitted.to_rgb8();
+        let target = self.path(hash, size);
+        let parent = target.parent().expect("thumbnail path has a parent");
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create the thumbnail folder {}: {e}", parent.display()))?;
+        let tmp = target.with_extension(format!("tmp{}", std::process::id()));
+        let write = || -> Result<(), String> {
+            let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
+            let mut out = std::io::BufWriter::new(file);
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+                .encode_image(&rgb)
+                .map_err(|e| e.to_string())?;
+            use std::io::Write;
+            out.flush().map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, &target).map_err(|e| e.to_string())
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("cannot write thumbnail {}: {e}", target.display())
+        })?;
+        Ok(target)
+    }
+}
