@@ -166,7 +166,9 @@ impl Analyzer<'_> {
         }
 
         let started = Instant::now();
-        let (exif, warning) = match metadata::read(&bytes) {
+        // GIF and BMP carry no EXIF; asking kamadak-exif would only warn.
+        let has_exif = !matches!(fmt, Format::Gif | Format::Bmp);
+        let (exif, warning) = match has_exif.then(|| metadata::read(&bytes)).unwrap_or(Ok(None)) {
             Ok(m) => (m.unwrap_or_default(), None),
             Err(w) => (metadata::ExifMeta::default(), Some(w)),
         };

@@ -49,6 +49,9 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
 /// full image when it is smaller than that).
 pub fn decode_reduced(bytes: &[u8], format: Format, min_edge: u32) -> Result<Decoded, String> {
     match format {
+        Format::Jpeg if !jpeg_is_complete(bytes) => Err(
+            "JPEG is truncated: the file ends before the image data does (an incomplete copy or download?)".into(),
+        ),
         Format::Jpeg => decode_jpeg_scaled(bytes, min_edge).or_else(|scaled_err| {
             // A few JPEG flavours are beyond jpeg-decoder but fine for the
             // image crate's decoder; only give up if both fail.
@@ -59,6 +62,18 @@ pub fn decode_reduced(bytes: &[u8], format: Format, min_edge: u32) -> Result<Dec
             Some(fmt) => decode_with_image_crate(bytes, fmt, min_edge),
             None => Err(format!("{} images cannot be decoded", other.name())),
         },
+    }
+}
+
+/// JPEG decoders pad a truncated stream with grey instead of failing, so
+/// check the structure: the last start-of-scan must be followed by an
+/// end-of-image marker. Entropy-coded data byte-stuffs 0xFF, so neither marker
+/// can appear inside it by accident.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_marker = |marker: u8| bytes.windows(2).rposition(|w| w == [0xFF, marker]);
+    match (last_marker(0xDA), last_marker(0xD9)) {
+        (Some(sos), Some(eoi)) => eoi > sos,
+        _ => false,
     }
 }
 
