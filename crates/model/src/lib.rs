@@ -1,1 +1,22 @@
-//! CLIP-family encoders for Shoebox.
+//! CLIP-family encoders for Shoebox: model registry, download, preprocessing
+//! and tokenisation that match the transformers reference, and candle
+//! inference on the CPU, CUDA or Metal.
+
+mod clip;
+pub mod config;
+mod device;
+mod error;
+mod hub;
+mod model;
+pub mod preprocess;
+mod registry;
+pub mod resize;
+
+pub use device::{compiled_features, select_device, DeviceChoice, DeviceInfo};
+pub use error::{Error, Result};
+pub use hub::{
+    default_model_spec, resolve_model, DownloadEvent, DownloadProgress, ModelDir, ResolveOptions,
+    REQUIRED_FILES,
+};
+pub use model::ClipModel;
+pub use registry::{Family, ModelEntry, ModelRegistry};
