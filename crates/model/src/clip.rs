@@ -7,7 +7,31 @@
 //! matrices so every projection is one large GEMM.
 
 use candle_core::{DType, Device, IndexOp, Module, Tensor};
-use candle_nn::{LayerNorm, Linear, VarBuilder};
+use candle_nn::{LayerNorm, VarBuilder};
+
+/// A dense layer holding its weight pre-transposed (`[in, out]`,
+/// contiguous), so the GEMM reads the right-hand side row-major.
+struct Linear {
+    weight_t: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Linear {
+    fn new(weight: Tensor, bias: Option<Tensor>) -> Result<Self> {
+        Ok(Self {
+            weight_t: weight.t()?.contiguous()?,
+            bias,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let ys = xs.matmul(&self.weight_t)?;
+        Ok(match &self.bias {
+            Some(b) => ys.broadcast_add(b)?,
+            None => ys,
+        })
+    }
+}
 
 use crate::config::{Activation, ClipConfig, TextConfig, TowerConfig, VisionConfig};
 use crate::Result;
@@ -19,7 +43,7 @@ fn linear(vb: VarBuilder, inp: usize, out: usize, bias: bool) -> Result<Linear> 
     } else {
         None
     };
-    Ok(Linear::new(w, b))
+    Linear::new(w, b)
 }
 
 fn layer_norm(vb: VarBuilder, dim: usize, eps: f64) -> Result<LayerNorm> {
@@ -51,24 +75,14 @@ impl Attention {
         let q = linear(vb.pp("q_proj"), d, d, true)?;
         let k = linear(vb.pp("k_proj"), d, d, true)?;
         let v = linear(vb.pp("v_proj"), d, d, true)?;
-        let weight = Tensor::cat(
-            &[
-                (q.weight() * scale)?,
-                k.weight().clone(),
-                v.weight().clone(),
-            ],
-            0,
-        )?;
-        let bias = Tensor::cat(
-            &[
-                (q.bias().expect("has bias") * scale)?,
-                k.bias().expect("has bias").clone(),
-                v.bias().expect("has bias").clone(),
-            ],
-            0,
-        )?;
+        let weight = Tensor::cat(&[(&q.weight_t * scale)?, k.weight_t, v.weight_t], 1)?;
+        let bias = |l: Option<Tensor>| l.ok_or_else(|| candle_core::Error::Msg("no bias".into()));
+        let bias = Tensor::cat(&[(bias(q.bias)? * scale)?, bias(k.bias)?, bias(v.bias)?], 0)?;
         Ok(Self {
-            qkv: Linear::new(weight, Some(bias)),
+            qkv: Linear {
+                weight_t: weight,
+                bias: Some(bias),
+            },
             out: linear(vb.pp("out_proj"), d, d, true)?,
             heads: c.num_attention_heads,
             head_dim: c.head_dim(),
@@ -100,7 +114,7 @@ impl Attention {
             .matmul(&v)?
             .transpose(1, 2)?
             .reshape((batch * seq, self.heads * self.head_dim))?;
-        Ok(self.out.forward(&ctx)?)
+        self.out.forward(&ctx)
     }
 }
 
@@ -228,7 +242,7 @@ impl TextTower {
         let rows = Tensor::from_vec(rows, batch, device)?;
         // LayerNorm is row-wise, so normalising only the pooled rows is exact.
         let pooled = self.final_ln.forward(&xs.index_select(&rows, 0)?)?;
-        Ok(self.projection.forward(&pooled)?)
+        self.projection.forward(&pooled)
     }
 }
 
@@ -327,7 +341,7 @@ impl VisionTower {
         let xs = self.encoder.forward(xs, b, n + 1, None)?;
         let pooled = xs.reshape((b, n + 1, d))?.i((.., 0, ..))?.contiguous()?;
         let pooled = self.post_ln.forward(&pooled)?;
-        Ok(self.projection.forward(&pooled)?)
+        self.projection.forward(&pooled)
     }
 }
 

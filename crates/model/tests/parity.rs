@@ -165,7 +165,11 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
         let want = floats(&entry["embedding"]);
         let c = cosine(&emb[i], &want);
         let c_ref = cosine(&emb_ref[i], &want);
-        eprintln!("  {file:34} cosine {c:.7} (reference pixels {c_ref:.7})");
+        eprintln!(
+            "  {file:34} 1-cos {:.2e} (reference pixels {:.2e})",
+            1.0 - c,
+            1.0 - c_ref
+        );
         min_image_cos = min_image_cos.min(c);
         min_image_cos_ref = min_image_cos_ref.min(c_ref);
         assert!(c >= 0.999, "{file}: image cosine {c}");
@@ -194,13 +198,13 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
 
 fn print(name: &str, r: &Report) {
     eprintln!(
-        "{name}: text cos min {:.7} (padded77 {:.7}), shortest-vs-77 rel diff {:.2e}, \
-         image cos min {:.7} (ref pixels {:.7}), max pixel diff {:.6}",
-        r.min_text_cos,
-        r.min_padded_cos,
+        "{name}: text 1-cos max {:.2e} (padded77 {:.2e}), shortest-vs-77 rel diff {:.2e}, \
+         image 1-cos max {:.2e} (ref pixels {:.2e}), max pixel diff {:.6}",
+        1.0 - r.min_text_cos,
+        1.0 - r.min_padded_cos,
         r.max_short_vs_77,
-        r.min_image_cos,
-        r.min_image_cos_ref_pixels,
+        1.0 - r.min_image_cos,
+        1.0 - r.min_image_cos_ref_pixels,
         r.max_pixel_diff
     );
 }
