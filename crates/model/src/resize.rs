@@ -210,12 +210,26 @@ pub fn resize(img: &U8Image, width: usize, height: usize, filter: Filter) -> U8I
             let dst = &mut out[y * width * ch..(y + 1) * width * ch];
             for (xx, &(xmin, xmax)) in horiz.bounds.iter().enumerate() {
                 let k = &horiz.kk[xx * horiz.ksize..xx * horiz.ksize + xmax];
-                for c in 0..ch {
-                    let mut acc = half;
-                    for (i, &kv) in k.iter().enumerate() {
-                        acc = acc.wrapping_add(src[(xmin + i) * ch + c] as i32 * kv);
+                let px = &src[xmin * ch..(xmin + xmax) * ch];
+                if ch == 3 {
+                    // The common case, written so the three sums stay in
+                    // registers: this loop is most of the cost of shrinking
+                    // a 12-megapixel photo.
+                    let mut acc = [half; 3];
+                    for (p, &kv) in px.chunks_exact(3).zip(k) {
+                        acc[0] = acc[0].wrapping_add(p[0] as i32 * kv);
+                        acc[1] = acc[1].wrapping_add(p[1] as i32 * kv);
+                        acc[2] = acc[2].wrapping_add(p[2] as i32 * kv);
                     }
-                    dst[xx * ch + c] = clip8(acc);
+                    dst[xx * 3..xx * 3 + 3].copy_from_slice(&acc.map(clip8));
+                } else {
+                    for c in 0..ch {
+                        let mut acc = half;
+                        for (p, &kv) in px.chunks_exact(ch).zip(k) {
+                            acc = acc.wrapping_add(p[c] as i32 * kv);
+                        }
+                        dst[xx * ch + c] = clip8(acc);
+                    }
                 }
             }
         }
