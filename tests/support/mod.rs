@@ -41,8 +41,23 @@ pub fn synthetic(width: u32, height: u32, seed: u32) -> RgbImage {
         ];
         let mut px = base;
         px[block as usize] = px[block as usize].saturating_add(55);
+        // A 32-bit barcode of the seed along the top edge keeps every seed's
+        // picture distinct (identical pictures would be one photo).
+        let bar_h = (height / 16).max(1);
+        if y < bar_h {
+            let bit = (x * 32 / width.max(1)).min(31);
+            let on = (seed >> bit) & 1 == 1;
+            px = if on { [250, 250, 250] } else { [5, 5, 5] };
+        }
         Rgb(px)
     })
+}
+
+/// A large synthetic picture, made by upscaling a small one (per-pixel
+/// closures in unoptimised test code are slow; the resize is optimised).
+pub fn synthetic_large(width: u32, height: u32, seed: u32) -> RgbImage {
+    let small = synthetic((width / 8).max(32), (height / 8).max(32), seed);
+    image::imageops::resize(&small, width, height, image::imageops::FilterType::Triangle)
 }
 
 pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
@@ -50,6 +65,20 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(img)
         .unwrap();
+    out
+}
+
+/// A byte-distinct copy of a JPEG with the same pixels: a COM segment right
+/// after SOI. Identity is the file's content hash, so each copy is its own
+/// photo, without paying for another encode.
+pub fn with_comment(jpeg: &[u8], comment: &str) -> Vec<u8> {
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
+    let len = u16::try_from(comment.len() + 2).unwrap();
+    let mut out = Vec::with_capacity(jpeg.len() + comment.len() + 4);
+    out.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xFE]);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(comment.as_bytes());
+    out.extend_from_slice(&jpeg[2..]);
     out
 }
 
@@ -86,9 +115,18 @@ fn dms(v: f64) -> Value {
     let m = ((v - d) * 60.0).trunc();
     let s = ((v - d) * 60.0 - m) * 60.0;
     Value::Rational(vec![
-        Rational { num: d as u32, denom: 1 },
-        Rational { num: m as u32, denom: 1 },
-        Rational { num: (s * 10000.0).round() as u32, denom: 10000 },
+        Rational {
+            num: d as u32,
+            denom: 1,
+        },
+        Rational {
+            num: m as u32,
+            denom: 1,
+        },
+        Rational {
+            num: (s * 10000.0).round() as u32,
+            denom: 10000,
+        },
     ])
 }
 
@@ -118,10 +156,24 @@ pub fn exif_block(spec: &ExifSpec) -> Vec<u8> {
         });
     }
     if let Some((lat, lon)) = spec.gps {
-        fields.push(ascii(Tag::GPSLatitudeRef, if lat < 0.0 { "S" } else { "N" }));
-        fields.push(Field { tag: Tag::GPSLatitude, ifd_num: In::PRIMARY, value: dms(lat) });
-        fields.push(ascii(Tag::GPSLongitudeRef, if lon < 0.0 { "W" } else { "E" }));
-        fields.push(Field { tag: Tag::GPSLongitude, ifd_num: In::PRIMARY, value: dms(lon) });
+        fields.push(ascii(
+            Tag::GPSLatitudeRef,
+            if lat < 0.0 { "S" } else { "N" },
+        ));
+        fields.push(Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lat),
+        });
+        fields.push(ascii(
+            Tag::GPSLongitudeRef,
+            if lon < 0.0 { "W" } else { "E" },
+        ));
+        fields.push(Field {
+            tag: Tag::GPSLongitude,
+            ifd_num: In::PRIMARY,
+            value: dms(lon),
+        });
     }
     let mut writer = Writer::new();
     for f in &fields {
@@ -158,7 +210,10 @@ pub fn fake_raw_with_preview(preview_jpeg: &[u8]) -> Vec<u8> {
     // IFD0: 2 entries, then next-IFD = 0.
     let data_offset = 8 + 2 + 2 * 12 + 4;
     out.extend_from_slice(&2u16.to_le_bytes());
-    for (tag, value) in [(0x0201u16, data_offset as u32), (0x0202, preview_jpeg.len() as u32)] {
+    for (tag, value) in [
+        (0x0201u16, data_offset as u32),
+        (0x0202, preview_jpeg.len() as u32),
+    ] {
         out.extend_from_slice(&tag.to_le_bytes());
         out.extend_from_slice(&4u16.to_le_bytes()); // LONG
         out.extend_from_slice(&1u32.to_le_bytes());
@@ -186,7 +241,11 @@ pub fn png_bomb(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -196,7 +255,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

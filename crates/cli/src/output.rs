@@ -9,15 +9,26 @@ use shoebox_engine::catalog::{ErrorEntry, PhotoInfo, Root, StatusCounts};
 use shoebox_engine::ingest::ScanReport;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = serde_json::to_writer_pretty(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|_| writeln!(out));
+    match written {
+        // `shoebox status --json | head` closing the pipe is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 pub fn folder_added(json: bool, root: &Root) -> Result<()> {
     if json {
         return print_json(root);
     }
-    println!("Added {}. Run `shoebox scan` to index it.", root.path.display());
+    println!(
+        "Added {}. Run `shoebox scan` to index it.",
+        root.path.display()
+    );
     Ok(())
 }
 
@@ -47,7 +58,9 @@ pub fn scan_report(json: bool, report: &ScanReport) -> Result<()> {
         report.removed
     );
     for folder in &report.offline_folders {
-        println!("Offline: {folder} is missing (unmounted?); its photos are kept and marked offline.");
+        println!(
+            "Offline: {folder} is missing (unmounted?); its photos are kept and marked offline."
+        );
     }
     if report.failed > 0 {
         println!("Run `shoebox errors` to see what could not be read.");
@@ -95,8 +108,14 @@ pub fn info(json: bool, info: &PhotoInfo) -> Result<()> {
     for p in &info.paths {
         println!("  file:        {p}");
     }
-    println!("  size:        {}x{} {}", info.width, info.height, info.format);
-    println!("  taken:       {}", info.taken_at.clone().unwrap_or_else(none));
+    println!(
+        "  size:        {}x{} {}",
+        info.width, info.height, info.format
+    );
+    println!(
+        "  taken:       {}",
+        info.taken_at.clone().unwrap_or_else(none)
+    );
     println!(
         "  camera:      {} {}",
         info.camera_make.clone().unwrap_or_default(),

@@ -27,7 +27,9 @@ pub enum EngineError {
     #[error("{path} is already inside the library folder {root}")]
     NestedRoot { path: PathBuf, root: PathBuf },
 
-    #[error("{path} contains the library folder {root}; remove that folder first with `shoebox remove`")]
+    #[error(
+        "{path} contains the library folder {root}; remove that folder first with `shoebox remove`"
+    )]
     ContainsRoot { path: PathBuf, root: PathBuf },
 
     #[error("{0} is not a library folder (see `shoebox status` for the list)")]
@@ -36,7 +38,9 @@ pub enum EngineError {
     #[error("no photo matches {0}")]
     PhotoNotFound(String),
 
-    #[error("could not find a place to keep the library; pass --library DIR or set SHOEBOX_LIBRARY")]
+    #[error(
+        "could not find a place to keep the library; pass --library DIR or set SHOEBOX_LIBRARY"
+    )]
     NoDataDir,
 
     #[error("{0}")]

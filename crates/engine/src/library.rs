@@ -31,11 +31,18 @@ impl Library {
 
     /// Opens the library in `dir`, creating and migrating it as needed.
     pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| EngineError::io(format!("cannot create the library folder {}", dir.display()), e))?;
-        let dir = dir
-            .canonicalize()
-            .map_err(|e| EngineError::io(format!("cannot open the library folder {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            EngineError::io(
+                format!("cannot create the library folder {}", dir.display()),
+                e,
+            )
+        })?;
+        let dir = dir.canonicalize().map_err(|e| {
+            EngineError::io(
+                format!("cannot open the library folder {}", dir.display()),
+                e,
+            )
+        })?;
         let catalog = Catalog::open(&dir.join(CATALOG_FILE))?;
         let thumbs = ThumbCache::new(dir.join(THUMBS_DIR));
         Ok(Library {
@@ -73,10 +80,16 @@ impl Library {
                 return Ok(root);
             }
             if paths::is_within(&bytes, &existing) {
-                return Err(EngineError::NestedRoot { path, root: root.path });
+                return Err(EngineError::NestedRoot {
+                    path,
+                    root: root.path,
+                });
             }
             if paths::is_within(&existing, &bytes) {
-                return Err(EngineError::ContainsRoot { path, root: root.path });
+                return Err(EngineError::ContainsRoot {
+                    path,
+                    root: root.path,
+                });
             }
         }
         let id = self.catalog.add_root(&path)?;
@@ -180,11 +193,16 @@ impl Library {
             .iter()
             .map(PathBuf::from)
             .find(|p| p.is_file())
-            .ok_or_else(|| EngineError::Invalid(format!("photo {id} is offline: none of its files can be reached")))?;
+            .ok_or_else(|| {
+                EngineError::Invalid(format!(
+                    "photo {id} is offline: none of its files can be reached"
+                ))
+            })?;
         let bytes = std::fs::read(&source)
             .map_err(|e| EngineError::io(format!("cannot read {}", source.display()), e))?;
-        let fmt = format::sniff(&bytes[..bytes.len().min(format::SNIFF_LEN)], &source)
-            .ok_or_else(|| EngineError::Invalid(format!("{} is no longer an image", source.display())))?;
+        let fmt = format::sniff(&bytes[..bytes.len().min(format::SNIFF_LEN)], &source).ok_or_else(
+            || EngineError::Invalid(format!("{} is no longer an image", source.display())),
+        )?;
         let (data, fmt): (&[u8], Format) = match fmt {
             Format::Raw(kind) => (
                 raw::embedded_jpeg(&bytes, kind)
@@ -195,9 +213,12 @@ impl Library {
         };
         let (w, h) = (info.width.max(1), info.height.max(1));
         let min_edge = ((size as u64 * w.min(h) as u64).div_ceil(w.max(h) as u64)) as u32;
-        let decoded = decode::decode_reduced(data, fmt, min_edge.max(1)).map_err(EngineError::Invalid)?;
+        let decoded =
+            decode::decode_reduced(data, fmt, min_edge.max(1)).map_err(EngineError::Invalid)?;
         let upright = decode::apply_orientation(decoded.image, info.orientation);
-        self.thumbs.write(&hash, size, &upright).map_err(EngineError::Invalid)
+        self.thumbs
+            .write(&hash, size, &upright)
+            .map_err(EngineError::Invalid)
     }
 }
 

@@ -19,9 +19,15 @@ fn fresh_catalog_is_at_latest_version_with_wal_and_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let c = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
     assert_eq!(c.schema_version().unwrap(), LATEST_VERSION);
-    let mode: String = c.connection().pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = c
+        .connection()
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = c.connection().pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
+    let fk: i64 = c
+        .connection()
+        .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+        .unwrap();
     assert_eq!(fk, 1);
     assert_eq!(c.integrity_check().unwrap(), "ok");
 }
@@ -52,7 +58,9 @@ fn every_earlier_version_upgrades_to_the_same_schema_keeping_data() {
         assert_eq!(schema(&upgraded), expected, "upgrading from v{start}");
         let (w, h, o): (i64, i64, i64) = upgraded
             .connection()
-            .query_row("SELECT width, height, orientation FROM photos", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row("SELECT width, height, orientation FROM photos", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .unwrap();
         assert_eq!((w, h, o), (10, 20, 6));
         assert_eq!(upgraded.integrity_check().unwrap(), "ok");
@@ -64,7 +72,9 @@ fn a_catalog_from_a_newer_shoebox_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.sqlite");
     let c = Catalog::open(&path).unwrap();
-    c.connection().pragma_update(None, "user_version", LATEST_VERSION + 1).unwrap();
+    c.connection()
+        .pragma_update(None, "user_version", LATEST_VERSION + 1)
+        .unwrap();
     drop(c);
     let err = Catalog::open(&path).err().unwrap();
     assert!(err.to_string().contains("newer Shoebox"), "{err}");

@@ -92,8 +92,10 @@ pub struct KnownFile {
 
 impl Catalog {
     pub fn begin_scan(&self) -> Result<i64> {
-        self.conn
-            .execute("INSERT INTO scans (started_at) VALUES (?1)", [now_rfc3339()])?;
+        self.conn.execute(
+            "INSERT INTO scans (started_at) VALUES (?1)",
+            [now_rfc3339()],
+        )?;
         Ok(self.conn.last_insert_rowid())
     }
 
@@ -147,8 +149,7 @@ impl Catalog {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
                  ON CONFLICT(hash) DO UPDATE SET thumb_ready = max(thumb_ready, excluded.thumb_ready)",
             )?;
-            let mut photo_id =
-                tx.prepare_cached("SELECT id FROM photos WHERE hash = ?1")?;
+            let mut photo_id = tx.prepare_cached("SELECT id FROM photos WHERE hash = ?1")?;
             let mut upsert_file = tx.prepare_cached(
                 "INSERT INTO files (root_id, photo_id, path, display_path, size, mtime_ns,
                     status, last_error, scan_id)
@@ -199,9 +200,8 @@ impl Catalog {
                                 now,
                             ])?;
                         }
-                        let id: Option<i64> = photo_id
-                            .query_row([&hash[..]], |r| r.get(0))
-                            .optional()?;
+                        let id: Option<i64> =
+                            photo_id.query_row([&hash[..]], |r| r.get(0)).optional()?;
                         upsert_file.execute(params![
                             at.root_id,
                             id,
@@ -260,7 +260,12 @@ impl Catalog {
     /// After a complete walk of a root: forget locations that were not seen,
     /// except below folders the walk could not read (their files may still be
     /// there), and drop stale walk errors.
-    pub fn prune_root(&self, root_id: i64, scan_id: i64, unreadable_dirs: &[Vec<u8>]) -> Result<usize> {
+    pub fn prune_root(
+        &self,
+        root_id: i64,
+        scan_id: i64,
+        unreadable_dirs: &[Vec<u8>],
+    ) -> Result<usize> {
         let tx = self.conn.unchecked_transaction()?;
         let stale: Vec<(i64, Vec<u8>)> = {
             let mut stmt =

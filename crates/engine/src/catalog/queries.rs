@@ -149,7 +149,9 @@ impl Catalog {
                 photo_from_row,
             )
             .optional()?;
-        let Some(mut info) = info else { return Ok(None) };
+        let Some(mut info) = info else {
+            return Ok(None);
+        };
         let mut stmt = self.conn.prepare(
             "SELECT f.display_path, r.online FROM files f JOIN roots r ON r.id = f.root_id
               WHERE f.photo_id = ?1 AND f.status = 'ok' ORDER BY f.display_path",

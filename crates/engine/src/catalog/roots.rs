@@ -40,7 +40,9 @@ impl Catalog {
         )?;
         Ok(self
             .conn
-            .query_row("SELECT id FROM roots WHERE path = ?1", [bytes], |r| r.get(0))?)
+            .query_row("SELECT id FROM roots WHERE path = ?1", [bytes], |r| {
+                r.get(0)
+            })?)
     }
 
     pub fn root_id(&self, path: &std::path::Path) -> Result<Option<i64>> {
@@ -62,8 +64,10 @@ impl Catalog {
     }
 
     pub fn set_root_online(&self, id: i64, online: bool) -> Result<()> {
-        self.conn
-            .execute("UPDATE roots SET online = ?2 WHERE id = ?1", params![id, online])?;
+        self.conn.execute(
+            "UPDATE roots SET online = ?2 WHERE id = ?1",
+            params![id, online],
+        )?;
         Ok(())
     }
 

@@ -132,11 +132,16 @@ impl Analyzer<'_> {
             return promises_image.then(|| ScanWrite::Failed {
                 at: at.clone(),
                 state: FileState::Error,
-                reason: "not an image: the content is not JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or RAW".into(),
+                reason:
+                    "not an image: the content is not JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or RAW"
+                        .into(),
             });
         };
         if fmt == Format::Heif {
-            return failed(FileState::Unsupported, "HEIC/HEIF/AVIF is unsupported for now".into());
+            return failed(
+                FileState::Unsupported,
+                "HEIC/HEIF/AVIF is unsupported for now".into(),
+            );
         }
         let decodable: &[u8] = match fmt {
             Format::Raw(kind) => match raw::embedded_jpeg(&bytes, kind) {
@@ -176,7 +181,11 @@ impl Analyzer<'_> {
         StageTimes::add(&self.times.exif, started);
 
         let started = Instant::now();
-        let decode_format = if matches!(fmt, Format::Raw(_)) { Format::Jpeg } else { fmt };
+        let decode_format = if matches!(fmt, Format::Raw(_)) {
+            Format::Jpeg
+        } else {
+            fmt
+        };
         let decoded = match decode::decode_reduced(decodable, decode_format, WORKING_EDGE) {
             Ok(d) => d,
             Err(reason) => return failed(FileState::Error, reason),

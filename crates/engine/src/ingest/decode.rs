@@ -79,7 +79,9 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 
 fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
     let mut decoder = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
-    decoder.read_info().map_err(|e| format!("not a readable JPEG ({e})"))?;
+    decoder
+        .read_info()
+        .map_err(|e| format!("not a readable JPEG ({e})"))?;
     let info = decoder.info().ok_or("JPEG has no frame header")?;
     let (width, height) = (info.width as u32, info.height as u32);
     check_dimensions(width, height)?;

@@ -130,9 +130,21 @@ mod tests {
     fn magic_wins_over_extension() {
         let png = b"\x89PNG\r\n\x1a\n0000000000000000";
         assert_eq!(sniff(png, Path::new("x.jpg")), Some(Format::Png));
-        assert_eq!(sniff(b"hello world, not an image", Path::new("x.jpg")), None);
-        assert_eq!(sniff(b"II*\0\x08\0\0\0", Path::new("a.NEF")), Some(Format::Raw("nef")));
-        assert_eq!(sniff(b"II*\0\x08\0\0\0", Path::new("a.tif")), Some(Format::Tiff));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0", Path::new("a.heic")), Some(Format::Heif));
+        assert_eq!(
+            sniff(b"hello world, not an image", Path::new("x.jpg")),
+            None
+        );
+        assert_eq!(
+            sniff(b"II*\0\x08\0\0\0", Path::new("a.NEF")),
+            Some(Format::Raw("nef"))
+        );
+        assert_eq!(
+            sniff(b"II*\0\x08\0\0\0", Path::new("a.tif")),
+            Some(Format::Tiff)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypheic\0\0\0\0", Path::new("a.heic")),
+            Some(Format::Heif)
+        );
     }
 }

@@ -29,7 +29,9 @@ pub fn read(bytes: &[u8]) -> Result<Option<ExifMeta>, String> {
     match reader.read_from_container(&mut std::io::Cursor::new(bytes)) {
         Ok(exif) => Ok(Some(extract(&exif))),
         Err(exif::Error::NotFound(_)) => Ok(None),
-        Err(e) => Err(format!("EXIF block is unreadable ({e}); imported without camera metadata")),
+        Err(e) => Err(format!(
+            "EXIF block is unreadable ({e}); imported without camera metadata"
+        )),
     }
 }
 
@@ -54,7 +56,9 @@ fn extract(exif: &Exif) -> ExifMeta {
 
 fn text(exif: &Exif, tag: Tag) -> Option<String> {
     let field = exif.get_field(tag, In::PRIMARY)?;
-    let Value::Ascii(parts) = &field.value else { return None };
+    let Value::Ascii(parts) = &field.value else {
+        return None;
+    };
     let raw = parts.first()?;
     let s = String::from_utf8_lossy(raw);
     let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
@@ -63,15 +67,25 @@ fn text(exif: &Exif, tag: Tag) -> Option<String> {
 
 fn taken_at(exif: &Exif) -> Option<(String, &'static str)> {
     let candidates = [
-        (Tag::DateTimeOriginal, Tag::OffsetTimeOriginal, "exif:DateTimeOriginal"),
-        (Tag::DateTimeDigitized, Tag::OffsetTimeDigitized, "exif:DateTimeDigitized"),
+        (
+            Tag::DateTimeOriginal,
+            Tag::OffsetTimeOriginal,
+            "exif:DateTimeOriginal",
+        ),
+        (
+            Tag::DateTimeDigitized,
+            Tag::OffsetTimeDigitized,
+            "exif:DateTimeDigitized",
+        ),
         (Tag::DateTime, Tag::OffsetTime, "exif:DateTime"),
     ];
-    candidates.iter().find_map(|(date_tag, offset_tag, source)| {
-        let date = text(exif, *date_tag)?;
-        let offset = text(exif, *offset_tag);
-        parse_exif_datetime(&date, offset.as_deref()).map(|t| (t, *source))
-    })
+    candidates
+        .iter()
+        .find_map(|(date_tag, offset_tag, source)| {
+            let date = text(exif, *date_tag)?;
+            let offset = text(exif, *offset_tag);
+            parse_exif_datetime(&date, offset.as_deref()).map(|t| (t, *source))
+        })
 }
 
 /// "2019:05:04 13:22:10" plus an optional "+02:00" into RFC 3339.
@@ -87,16 +101,24 @@ pub fn parse_exif_datetime(date: &str, offset: Option<&str>) -> Option<String> {
         return None;
     }
     let with_offset = offset
-        .and_then(|o| chrono::DateTime::parse_from_str(&format!("2000-01-01T00:00:00{o}"), "%Y-%m-%dT%H:%M:%S%:z").ok())
+        .and_then(|o| {
+            chrono::DateTime::parse_from_str(
+                &format!("2000-01-01T00:00:00{o}"),
+                "%Y-%m-%dT%H:%M:%S%:z",
+            )
+            .ok()
+        })
         .map(|d| *d.offset())
         .and_then(|off: FixedOffset| off.from_local_datetime(&naive).single());
     let rendered = match with_offset {
         Some(t) => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
         None => match chrono::Local.from_local_datetime(&naive) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
-                t.fixed_offset().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-            }
-            LocalResult::None => naive.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t
+                .fixed_offset()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            LocalResult::None => naive
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         },
     };
     Some(rendered)
@@ -105,7 +127,9 @@ pub fn parse_exif_datetime(date: &str, offset: Option<&str>) -> Option<String> {
 fn gps(exif: &Exif) -> Option<(f64, f64)> {
     let coord = |tag: Tag, ref_tag: Tag, negative: u8| -> Option<f64> {
         let field = exif.get_field(tag, In::PRIMARY)?;
-        let Value::Rational(parts) = &field.value else { return None };
+        let Value::Rational(parts) = &field.value else {
+            return None;
+        };
         if parts.len() < 3 || parts.iter().any(|r| r.denom == 0) {
             return None;
         }

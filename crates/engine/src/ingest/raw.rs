@@ -11,7 +11,9 @@ pub fn embedded_jpeg<'a>(bytes: &'a [u8], kind: &str) -> Option<&'a [u8]> {
     };
     candidates
         .into_iter()
-        .filter(|(off, len)| *len > 2 && off.checked_add(*len).is_some_and(|end| end <= bytes.len()))
+        .filter(|(off, len)| {
+            *len > 2 && off.checked_add(*len).is_some_and(|end| end <= bytes.len())
+        })
         .map(|(off, len)| &bytes[off..off + len])
         .filter(|jpeg| jpeg.starts_with(&[0xFF, 0xD8]))
         .max_by_key(|jpeg| jpeg.len())
@@ -33,11 +35,19 @@ struct Tiff<'a> {
 impl Tiff<'_> {
     fn u16(&self, at: usize) -> Option<u16> {
         let b: [u8; 2] = self.bytes.get(at..at + 2)?.try_into().ok()?;
-        Some(if self.little { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if self.little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     }
     fn u32(&self, at: usize) -> Option<u32> {
         let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if self.little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     }
 
     /// The values of a SHORT or LONG entry (inline or at its offset).
@@ -75,7 +85,9 @@ fn tiff_previews(bytes: &[u8]) -> Vec<(usize, usize)> {
         _ => return Vec::new(),
     };
     let tiff = Tiff { bytes, little };
-    let Some(first) = tiff.u32(4) else { return Vec::new() };
+    let Some(first) = tiff.u32(4) else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     let mut queue = vec![(first as usize, 0u8)];
     let mut visited = std::collections::HashSet::new();
@@ -97,7 +109,11 @@ fn tiff_previews(bytes: &[u8]) -> Vec<(usize, usize)> {
                 0x0103 => compression = first_value().unwrap_or(0),
                 0x0111 => strip_off = tiff.values(entry),
                 0x0117 => strip_len = tiff.values(entry),
-                0x014A => queue.extend(tiff.values(entry).into_iter().map(|o| (o as usize, depth + 1))),
+                0x014A => queue.extend(
+                    tiff.values(entry)
+                        .into_iter()
+                        .map(|o| (o as usize, depth + 1)),
+                ),
                 _ => {}
             }
         }

@@ -89,7 +89,10 @@ pub fn run_scan(
     let local_cancel = AtomicBool::new(false);
     let cancelled = || {
         local_cancel.load(Ordering::Relaxed)
-            || opts.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
+            || opts
+                .cancel
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
     };
     let discovered = AtomicU64::new(0);
     let walkers_left = AtomicU64::new(online.len() as u64);
@@ -142,9 +145,11 @@ pub fn run_scan(
                 for (root_id, item) in rx {
                     let write = match item {
                         WalkItem::File(path) => analyzer.analyze(root_id, &path),
-                        WalkItem::Problem { path, reason } => {
-                            Some(ScanWrite::WalkError { root_id, path, reason })
-                        }
+                        WalkItem::Problem { path, reason } => Some(ScanWrite::WalkError {
+                            root_id,
+                            path,
+                            reason,
+                        }),
                     };
                     // `None` (skipped quietly) still counts as processed.
                     if tx.send(write).is_err() {
@@ -157,13 +162,20 @@ pub fn run_scan(
         drop(write_tx);
         drop(walk_rx);
 
-        let write_result = write_loop(&writer, scan_id, &write_rx, &mut report, ctx.times, &|processed| {
-            on_progress(&ScanProgress {
-                discovered: discovered.load(Ordering::Relaxed),
-                processed,
-                walking: walkers_left.load(Ordering::Relaxed) > 0,
-            })
-        });
+        let write_result = write_loop(
+            &writer,
+            scan_id,
+            &write_rx,
+            &mut report,
+            ctx.times,
+            &|processed| {
+                on_progress(&ScanProgress {
+                    discovered: discovered.load(Ordering::Relaxed),
+                    processed,
+                    walking: walkers_left.load(Ordering::Relaxed) > 0,
+                })
+            },
+        );
         if write_result.is_err() {
             local_cancel.store(true, Ordering::Relaxed);
         }
@@ -181,7 +193,8 @@ pub fn run_scan(
     if !report.cancelled {
         for (root_id, summary) in summaries {
             if summary.complete {
-                report.removed += writer.prune_root(root_id, scan_id, &summary.unreadable_dirs)? as u64;
+                report.removed +=
+                    writer.prune_root(root_id, scan_id, &summary.unreadable_dirs)? as u64;
                 writer.mark_root_scanned(root_id)?;
             }
         }

@@ -34,7 +34,12 @@ impl ThumbCache {
 
     /// Resizes `upright` to fit `size` and writes it atomically (temp file +
     /// rename), so a kill -9 never leaves half a thumbnail under the real name.
-    pub fn write(&self, hash: &[u8; 32], size: u32, upright: &DynamicImage) -> Result<PathBuf, String> {
+    pub fn write(
+        &self,
+        hash: &[u8; 32],
+        size: u32,
+        upright: &DynamicImage,
+    ) -> Result<PathBuf, String> {
         let fitted = if upright.width() > size || upright.height() > size {
             upright.resize(size, size, image::imageops::FilterType::Triangle)
         } else {
@@ -43,8 +48,12 @@ impl ThumbCache {
         let rgb = fitted.to_rgb8();
         let target = self.path(hash, size);
         let parent = target.parent().expect("thumbnail path has a parent");
-        std::fs::create_dir_all(parent)
-            .map_err(|e| format!("cannot create the thumbnail folder {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "cannot create the thumbnail folder {}: {e}",
+                parent.display()
+            )
+        })?;
         let tmp = target.with_extension(format!("tmp{}", std::process::id()));
         let write = || -> Result<(), String> {
             let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;

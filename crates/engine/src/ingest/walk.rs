@@ -51,14 +51,18 @@ pub fn walk(
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
                 let reason = if let Some(ancestor) = err.loop_ancestor() {
-                    format!("symbolic link loop: it leads back to {}", ancestor.display())
+                    format!(
+                        "symbolic link loop: it leads back to {}",
+                        ancestor.display()
+                    )
                 } else if let Some(io) = err.io_error() {
                     match io.kind() {
                         std::io::ErrorKind::PermissionDenied => {
                             "folder cannot be read: permission denied".to_string()
                         }
                         std::io::ErrorKind::NotFound => {
-                            "it disappeared while it was being scanned (or is a broken link)".to_string()
+                            "it disappeared while it was being scanned (or is a broken link)"
+                                .to_string()
                         }
                         _ => format!("cannot be read: {io}"),
                     }

@@ -1,0 +1,248 @@
+//! Black-box tests of the `shoebox` binary: real processes, real files, real
+//! SQLite, and the JSON contract that scripts rely on.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::*;
+
+pub fn shoebox_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_shoebox"))
+}
+
+struct Env {
+    tmp: tempfile::TempDir,
+    library: PathBuf,
+    photos: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let library = tmp.path().join("library");
+        let photos = tmp.path().join("photos");
+        std::fs::create_dir_all(&photos).unwrap();
+        Env {
+            library,
+            photos: photos.canonicalize().unwrap(),
+            tmp,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(shoebox_bin())
+            .env("SHOEBOX_LIBRARY", &self.library)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "shoebox {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        serde_json::from_str(&self.ok(&all)).unwrap()
+    }
+
+    fn photos_str(&self) -> &str {
+        self.photos.to_str().unwrap()
+    }
+}
+
+#[test]
+fn a_user_session_end_to_end() {
+    let env = Env::new();
+    for src in cc0_images() {
+        std::fs::copy(&src, env.photos.join(src.file_name().unwrap())).unwrap();
+    }
+    let spec = ExifSpec {
+        date: Some("2021:12:24 19:05:00"),
+        offset: Some("-05:00"),
+        make: Some("Canon"),
+        model: Some("EOS R6"),
+        lens: Some("RF24-105mm F4 L IS USM"),
+        gps: Some((40.7128, -74.006)),
+        orientation: Some(6),
+    };
+    write(
+        &env.photos.join("xmas.jpg"),
+        &jpeg_with_exif(&synthetic(600, 400, 4), &spec),
+    );
+    write(&env.photos.join("broken.jpg"), b"not a jpeg");
+
+    let added = env.json(&["add", env.photos_str()]);
+    assert_eq!(added["path"], env.photos_str());
+    let human = env.ok(&["scan"]);
+    assert!(human.contains("11 new photos"), "{human}");
+
+    let status = env.json(&["status"]);
+    for key in ["photos", "files", "errors", "offline", "pending"] {
+        assert!(
+            status[key].is_i64(),
+            "status.{key} is not an integer: {status}"
+        );
+    }
+    assert_eq!(status["photos"], 11);
+    assert_eq!(status["files"], 11);
+    assert_eq!(status["errors"], 1);
+    assert_eq!(status["offline"], 0);
+    assert_eq!(status["pending"], 0);
+
+    let errors = env.json(&["errors"]);
+    let list = errors.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(list[0]["path"].as_str().unwrap().ends_with("broken.jpg"));
+    assert!(list[0]["reason"].as_str().unwrap().contains("not an image"));
+
+    let xmas = env.photos.join("xmas.jpg");
+    let info = env.json(&["info", xmas.to_str().unwrap()]);
+    assert_eq!(info["paths"][0], xmas.to_str().unwrap());
+    assert_eq!(info["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        (info["width"].as_i64(), info["height"].as_i64()),
+        (Some(400), Some(600))
+    );
+    assert_eq!(info["format"], "jpeg");
+    assert_eq!(info["taken_at"], "2021-12-24T19:05:00-05:00");
+    assert_eq!(info["camera_make"], "Canon");
+    assert_eq!(info["camera_model"], "EOS R6");
+    assert_eq!(info["lens"], "RF24-105mm F4 L IS USM");
+    assert!((info["gps"]["lat"].as_f64().unwrap() - 40.7128).abs() < 1e-4);
+    assert!((info["gps"]["lon"].as_f64().unwrap() + 74.006).abs() < 1e-4);
+    assert_eq!(info["orientation"], 6);
+
+    // The same photo by catalog id.
+    let id = info["id"].as_i64().unwrap().to_string();
+    assert_eq!(env.json(&["info", &id])["hash"], info["hash"]);
+    // A photo without EXIF has nulls, not missing keys.
+    let coins = env.json(&["info", env.photos.join("coins.png").to_str().unwrap()]);
+    assert!(
+        coins["taken_at"].is_null() && coins["gps"].is_null() && coins["camera_make"].is_null()
+    );
+
+    // Rescanning is a no-op.
+    let again = env.json(&["scan"]);
+    assert_eq!(
+        (again["new_photos"].as_i64(), again["unchanged"].as_i64()),
+        (Some(0), Some(12))
+    );
+
+    let removed = env.json(&["remove", env.photos_str()]);
+    assert_eq!(removed["path"], env.photos_str());
+    assert!(xmas.is_file(), "remove must never touch files");
+    assert_eq!(env.json(&["status"])["files"], 0);
+}
+
+#[test]
+fn clear_errors_for_mistakes() {
+    let env = Env::new();
+    let missing = env.tmp.path().join("nope");
+    let out = env.run(&["add", missing.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open"));
+    let out = env.run(&["info", "12345"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no photo matches"));
+    let out = env.run(&["remove", env.photos_str()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a library folder"));
+}
+
+#[test]
+fn library_flag_overrides_the_environment() {
+    let env = Env::new();
+    let other = env.tmp.path().join("other-library");
+    env.ok(&[
+        "--library",
+        other.to_str().unwrap(),
+        "add",
+        env.photos_str(),
+    ]);
+    assert!(other.join("catalog.sqlite").is_file());
+    assert!(!env.library.join("catalog.sqlite").exists() || env.json(&["status"])["folders"] == 0);
+}
+
+/// Runs the CLI as an unprivileged user so that a chmod 000 folder really
+/// is unreadable (root reads everything).
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_is_reported_and_its_files_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let open_up = |p: &Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    open_up(env.tmp.path(), 0o777);
+    open_up(&env.photos, 0o777);
+    let locked = env.photos.join("locked");
+    write(
+        &locked.join("secret.jpg"),
+        &encode_jpeg(&synthetic(100, 100, 1), 90),
+    );
+    write(
+        &env.photos.join("open.jpg"),
+        &encode_jpeg(&synthetic(100, 100, 2), 90),
+    );
+    open_up(&locked, 0o777);
+    open_up(&locked.join("secret.jpg"), 0o644);
+    open_up(&env.photos.join("open.jpg"), 0o644);
+
+    let as_user = |args: &[&str]| -> Output {
+        let mut cmd = if is_root() {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(shoebox_bin());
+            c
+        } else {
+            Command::new(shoebox_bin())
+        };
+        cmd.env("SHOEBOX_LIBRARY", &env.library)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    if is_root() && Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: running as root without setpriv, cannot create an unreadable folder");
+        return;
+    }
+    assert!(as_user(&["add", env.photos_str()]).status.success());
+    assert!(as_user(&["scan"]).status.success());
+    assert_eq!(env.json(&["status"])["photos"], 2);
+
+    open_up(&locked, 0o000);
+    let out = as_user(&["scan", "--json"]);
+    open_up(&locked, 0o777);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let errors = env.json(&["errors"]);
+    let entry = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with("locked"))
+        .cloned();
+    let entry = entry.unwrap_or_else(|| panic!("no error for the locked folder: {errors}"));
+    assert!(
+        entry["reason"]
+            .as_str()
+            .unwrap()
+            .contains("permission denied"),
+        "{entry}"
+    );
+    // The locked folder's photo is not treated as deleted.
+    assert_eq!(env.json(&["status"])["photos"], 2);
+}
