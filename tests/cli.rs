@@ -126,11 +126,18 @@ fn a_user_session_end_to_end() {
     // The same photo by catalog id.
     let id = info["id"].as_i64().unwrap().to_string();
     assert_eq!(env.json(&["info", &id])["hash"], info["hash"]);
-    // A photo without EXIF has nulls, not missing keys.
+    // A photo without EXIF has nulls, not missing keys, and is dated by its
+    // file's modification time.
     let coins = env.json(&["info", env.photos.join("coins.png").to_str().unwrap()]);
-    assert!(
-        coins["taken_at"].is_null() && coins["gps"].is_null() && coins["camera_make"].is_null()
-    );
+    assert!(coins["gps"].is_null() && coins["camera_make"].is_null());
+    assert_eq!(coins["taken_at_source"], "file:modified");
+    let modified: std::time::SystemTime = std::fs::metadata(env.photos.join("coins.png"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let taken = chrono::DateTime::parse_from_rfc3339(coins["taken_at"].as_str().unwrap()).unwrap();
+    let modified = chrono::DateTime::<chrono::Utc>::from(modified);
+    assert!((taken.timestamp() - modified.timestamp()).abs() <= 1);
 
     // Rescanning is a no-op.
     let again = env.json(&["scan"]);

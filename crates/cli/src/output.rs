@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 use shoebox_engine::catalog::{ErrorEntry, PhotoInfo, Root, StatusCounts};
+use shoebox_engine::embed::{EmbedReport, LoadedModel, ModelStatus};
 use shoebox_engine::ingest::ScanReport;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
@@ -84,6 +85,13 @@ pub fn status(json: bool, counts: &StatusCounts, folders: &[Root]) -> Result<()>
     println!("Photos:   {}", counts.photos);
     println!("Files:    {}", counts.files);
     println!("Pending:  {}", counts.pending);
+    match &counts.model {
+        Some(model) => println!(
+            "Embedded: {} ({} to go) with {model}",
+            counts.embedded, counts.pending_embeddings
+        ),
+        None => println!("Embedded: none yet (`shoebox embed`)"),
+    }
     println!("Errors:   {}", counts.errors);
     println!("Warnings: {}", counts.warnings);
     println!("Offline:  {}", counts.offline);
@@ -152,5 +160,163 @@ pub fn thumbnail(json: bool, id: i64, size: u32, path: &Path) -> Result<()> {
         return print_json(&serde_json::json!({"id": id, "size": size, "path": path}));
     }
     println!("{}", path.display());
+    Ok(())
+}
+
+pub fn embed_report(json: bool, report: &EmbedReport) -> Result<()> {
+    if json {
+        return print_json(report);
+    }
+    let verb = if report.cancelled {
+        "Stopped after embedding"
+    } else {
+        "Embedded"
+    };
+    println!(
+        "{verb} {} photos in {:.1}s ({:.1} photos/s) with {} on {}.",
+        report.embedded, report.seconds, report.photos_per_second, report.model, report.device
+    );
+    if report.failed > 0 {
+        println!(
+            "{} photos could not be embedded; `shoebox errors` lists them.",
+            report.failed
+        );
+    }
+    if report.remaining > 0 {
+        println!(
+            "{} photos left; run `shoebox embed` again to continue.",
+            report.remaining
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct Embedded<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<&'a str>,
+    pub embedding: Vec<f32>,
+}
+
+pub fn embeddings(json: bool, rows: &[Embedded]) -> Result<()> {
+    if json {
+        return print_json(rows);
+    }
+    for row in rows {
+        let label = row.file.or(row.text).unwrap_or_default();
+        let head: Vec<String> = row
+            .embedding
+            .iter()
+            .take(4)
+            .map(|v| format!("{v:+.4}"))
+            .collect();
+        println!(
+            "{label}: [{}, ...] ({} dims)",
+            head.join(", "),
+            row.embedding.len()
+        );
+    }
+    Ok(())
+}
+
+pub fn model_list(json: bool, models: &[ModelStatus]) -> Result<()> {
+    if json {
+        return print_json(models);
+    }
+    for m in models {
+        let mut flags = Vec::new();
+        if m.active {
+            flags.push("active".to_string());
+        }
+        if m.default {
+            flags.push("default".to_string());
+        }
+        flags.push(if m.downloaded {
+            "downloaded".into()
+        } else {
+            "not downloaded".into()
+        });
+        if m.embedded > 0 {
+            flags.push(format!("{} photos embedded", m.embedded));
+        }
+        let size = m
+            .download_mb
+            .map(|mb| format!(", {mb} MB"))
+            .unwrap_or_default();
+        println!("{:<24} {}{size}  [{}]", m.name, m.repo, flags.join(", "));
+    }
+    Ok(())
+}
+
+pub fn model_ready(json: bool, model: &LoadedModel, active: bool) -> Result<()> {
+    if json {
+        return print_json(&serde_json::json!({
+            "model": model.row.key,
+            "spec": model.row.spec,
+            "path": model.dir.path,
+            "dim": model.row.dim,
+            "device": model.device_info.name,
+            "active": active,
+        }));
+    }
+    println!(
+        "{} is ready in {} ({} dims).",
+        model.row.key,
+        model.dir.path.display(),
+        model.row.dim
+    );
+    if active {
+        println!("It is now this library's model; `shoebox embed` fills in its vectors.");
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct Doctor {
+    pub version: &'static str,
+    pub library: String,
+    pub model_spec: String,
+    pub model: Option<String>,
+    pub model_path: Option<String>,
+    pub model_error: Option<String>,
+    pub device_requested: String,
+    pub device: String,
+    pub device_fallback_reason: Option<String>,
+    pub threads: usize,
+    pub features: Vec<&'static str>,
+    pub hf_cache: String,
+    pub hf_endpoint: String,
+    pub offline: bool,
+}
+
+pub fn doctor(json: bool, d: &Doctor) -> Result<()> {
+    if json {
+        return print_json(d);
+    }
+    println!("shoebox {}", d.version);
+    println!("library:  {}", d.library);
+    println!("model:    {}", d.model_spec);
+    match (&d.model, &d.model_error) {
+        (Some(key), _) => println!(
+            "          {key} at {}",
+            d.model_path.as_deref().unwrap_or("?")
+        ),
+        (None, Some(err)) => println!("          not available: {err}"),
+        _ => {}
+    }
+    println!("device:   {} (requested {})", d.device, d.device_requested);
+    if let Some(reason) = &d.device_fallback_reason {
+        println!("          fell back to the CPU: {reason}");
+    }
+    println!("threads:  {}", d.threads);
+    println!("features: {}", d.features.join(", "));
+    println!(
+        "hf cache: {} (endpoint {}{})",
+        d.hf_cache,
+        d.hf_endpoint,
+        if d.offline { ", offline" } else { "" }
+    );
     Ok(())
 }

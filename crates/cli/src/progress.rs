@@ -2,7 +2,9 @@
 //! `--json` output and pipes stay clean.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use shoebox_engine::embed::EmbedProgress;
 use shoebox_engine::ingest::ScanProgress;
+use shoebox_engine::model::DownloadEvent;
 
 pub struct ScanBar {
     bar: ProgressBar,
@@ -10,18 +12,12 @@ pub struct ScanBar {
 
 impl ScanBar {
     pub fn new(json: bool) -> Self {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        if json {
-            bar.set_draw_target(ProgressDrawTarget::hidden());
-        }
-        bar.set_style(
-            ProgressStyle::with_template(
+        ScanBar {
+            bar: bar_on_stderr(
+                json,
                 "{spinner} {msg:>10} [{bar:30}] {pos}/{len} files  {per_sec}  eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        ScanBar { bar }
+            ),
+        }
     }
 
     pub fn update(&self, p: &ScanProgress) {
@@ -29,6 +25,95 @@ impl ScanBar {
         self.bar.set_position(p.processed);
         self.bar
             .set_message(if p.walking { "walking" } else { "indexing" });
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn bar_on_stderr(json: bool, template: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if json {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Embedding progress: done/total, photos per second and the job's ETA.
+pub struct EmbedBar {
+    bar: ProgressBar,
+}
+
+impl EmbedBar {
+    pub fn new(json: bool) -> Self {
+        EmbedBar {
+            bar: bar_on_stderr(
+                json,
+                "{spinner} embedding [{bar:30}] {pos}/{len} photos  {msg}",
+            ),
+        }
+    }
+
+    pub fn update(&self, p: &EmbedProgress) {
+        self.bar.set_length(p.total);
+        self.bar.set_position(p.done + p.failed);
+        let eta = p
+            .eta_seconds
+            .map(|s| {
+                format!(
+                    "  eta {}",
+                    indicatif::HumanDuration(std::time::Duration::from_secs_f64(s))
+                )
+            })
+            .unwrap_or_default();
+        self.bar.set_message(format!("{:.1}/s{eta}", p.rate));
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Model download progress, one bar per file.
+pub struct DownloadBar {
+    bar: ProgressBar,
+}
+
+impl DownloadBar {
+    pub fn new(json: bool) -> Self {
+        DownloadBar {
+            bar: bar_on_stderr(
+                json,
+                "{spinner} {msg:<24} [{bar:30}] {bytes}/{total_bytes}  {bytes_per_sec}  eta {eta}",
+            ),
+        }
+    }
+
+    pub fn on_event(&self, event: DownloadEvent<'_>) {
+        match event {
+            DownloadEvent::Cached { file } => {
+                self.bar.println(format!("{file}: already downloaded"));
+            }
+            DownloadEvent::Started { file, total, done } => {
+                self.bar.reset();
+                self.bar.set_message(file.to_string());
+                self.bar.set_length(total);
+                self.bar.set_position(done);
+            }
+            DownloadEvent::Progress { done, total, .. } => {
+                self.bar.set_length(total);
+                self.bar.set_position(done);
+            }
+            DownloadEvent::Finished { file } => {
+                self.bar.println(format!("{file}: downloaded"));
+            }
+        }
     }
 
     pub fn finish(&self) {

@@ -45,6 +45,9 @@ pub enum EngineError {
 
     #[error("{0}")]
     Invalid(String),
+
+    #[error(transparent)]
+    Model(#[from] shoebox_model::Error),
 }
 
 impl EngineError {

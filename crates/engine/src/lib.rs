@@ -2,6 +2,7 @@
 //! desktop app, HTTP server) expose. Shells talk to [`Library`] only.
 
 pub mod catalog;
+pub mod embed;
 pub mod error;
 pub mod ingest;
 pub mod library;
@@ -9,3 +10,4 @@ pub mod paths;
 
 pub use error::{EngineError, Result};
 pub use library::Library;
+pub use shoebox_model as model;

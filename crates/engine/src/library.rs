@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Catalog, ErrorEntry, PhotoInfo, Root, StatusCounts};
+use crate::embed::{self, EmbedOptions, EmbedProgress, EmbedReport, LoadedModel, ModelStatus};
 use crate::error::{EngineError, Result};
 use crate::ingest::analyze::StageTimes;
 use crate::ingest::decode;
-use crate::ingest::format::{self, Format};
 use crate::ingest::thumbs::ThumbCache;
-use crate::ingest::{self, raw, ScanOptions, ScanProgress, ScanReport};
+use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
 use crate::paths;
+use shoebox_model::{DeviceChoice, ResolveOptions};
 
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 pub const THUMBS_DIR: &str = "thumbs";
@@ -198,27 +199,86 @@ impl Library {
                     "photo {id} is offline: none of its files can be reached"
                 ))
             })?;
-        let bytes = std::fs::read(&source)
-            .map_err(|e| EngineError::io(format!("cannot read {}", source.display()), e))?;
-        let fmt = format::sniff(&bytes[..bytes.len().min(format::SNIFF_LEN)], &source).ok_or_else(
-            || EngineError::Invalid(format!("{} is no longer an image", source.display())),
-        )?;
-        let (data, fmt): (&[u8], Format) = match fmt {
-            Format::Raw(kind) => (
-                raw::embedded_jpeg(&bytes, kind)
-                    .ok_or_else(|| EngineError::Invalid("RAW preview missing".into()))?,
-                Format::Jpeg,
-            ),
-            other => (&bytes, other),
-        };
         let (w, h) = (info.width.max(1), info.height.max(1));
         let min_edge = ((size as u64 * w.min(h) as u64).div_ceil(w.max(h) as u64)) as u32;
-        let decoded =
-            decode::decode_reduced(data, fmt, min_edge.max(1)).map_err(EngineError::Invalid)?;
-        let upright = decode::apply_orientation(decoded.image, info.orientation);
+        let upright = decode::load_upright(&source, min_edge.max(1), info.orientation)
+            .map_err(|reason| EngineError::Invalid(format!("{}: {reason}", source.display())))?;
         self.thumbs
             .write(&hash, size, &upright)
             .map_err(EngineError::Invalid)
+    }
+}
+
+/// Embedding verbs.
+impl Library {
+    /// The model spec in effect: `explicit` (a flag or `SHOEBOX_MODEL`),
+    /// else the library's active model, else the registry default.
+    pub fn model_spec(&self, explicit: Option<&str>) -> Result<String> {
+        embed::models::effective_spec(&self.catalog, explicit)
+    }
+
+    /// Resolves (downloading when needed) and loads the model in effect.
+    pub fn load_model(
+        &self,
+        explicit: Option<&str>,
+        device: DeviceChoice,
+        resolve: &ResolveOptions,
+    ) -> Result<LoadedModel> {
+        let spec = self.model_spec(explicit)?;
+        embed::models::load(&self.catalog, &spec, device, resolve)
+    }
+
+    /// Makes `spec` the library's model: downloads it if needed, checks
+    /// that it loads, and records it as active.
+    pub fn use_model(
+        &self,
+        spec: &str,
+        device: DeviceChoice,
+        resolve: &ResolveOptions,
+    ) -> Result<LoadedModel> {
+        let loaded = embed::models::load(&self.catalog, spec, device, resolve)?;
+        self.catalog.set_active_model(loaded.row.id)?;
+        Ok(loaded)
+    }
+
+    pub fn models(&self, resolve: &ResolveOptions) -> Result<Vec<ModelStatus>> {
+        embed::models::list(&self.catalog, resolve)
+    }
+
+    /// Runs (or continues) the embedding job for `model`, which becomes the
+    /// library's active model.
+    pub fn embed(
+        &self,
+        model: &LoadedModel,
+        opts: &EmbedOptions,
+        on_progress: &(dyn Fn(&EmbedProgress) + Sync),
+    ) -> Result<EmbedReport> {
+        self.catalog.set_active_model(model.row.id)?;
+        embed::run_embed_job(self.catalog.path(), model, opts, on_progress)
+    }
+
+    /// A file's embedding as the job computes it (reduced decode, EXIF
+    /// orientation), or from a full-size decode when `full_decode` is set,
+    /// which is what the Python reference sees.
+    pub fn embed_file(
+        &self,
+        model: &LoadedModel,
+        path: &Path,
+        full_decode: bool,
+    ) -> Result<Vec<f32>> {
+        let image = if full_decode {
+            decode::load_full_upright(path)
+        } else {
+            let orientation = decode::file_orientation(path);
+            decode::load_upright(path, model.model.image_size() as u32, orientation)
+        }
+        .map_err(|reason| EngineError::Invalid(format!("{}: {reason}", path.display())))?;
+        let mut rows = model.model.embed_images(std::slice::from_ref(&image))?;
+        Ok(rows.pop().expect("one image in, one vector out"))
+    }
+
+    pub fn embed_texts(&self, model: &LoadedModel, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        Ok(model.model.embed_texts(texts)?)
     }
 }
 

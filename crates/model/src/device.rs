@@ -48,6 +48,11 @@ pub struct DeviceInfo {
     pub fallback_reason: Option<String>,
 }
 
+/// Threads the CPU kernels use (`RAYON_NUM_THREADS`, else every core).
+pub fn compute_threads() -> usize {
+    candle_core::utils::get_num_threads()
+}
+
 /// Cargo features this build was compiled with that matter for inference.
 pub fn compiled_features() -> Vec<&'static str> {
     let mut features = Vec::new();

@@ -12,7 +12,7 @@ pub mod preprocess;
 mod registry;
 pub mod resize;
 
-pub use device::{compiled_features, select_device, DeviceChoice, DeviceInfo};
+pub use device::{compiled_features, compute_threads, select_device, DeviceChoice, DeviceInfo};
 pub use error::{Error, Result};
 pub use hub::{
     default_model_spec, resolve_model, DownloadEvent, DownloadProgress, ModelDir, ResolveOptions,

@@ -67,6 +67,35 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX photos_pixel_hash ON photos(pixel_hash);
     CREATE INDEX photos_taken_at ON photos(taken_at);
     "#,
+    // v3: embeddings per (photo, model), per-photo embedding failures, and
+    // key/value settings (the active model).
+    r#"
+    CREATE TABLE models (
+        id          INTEGER PRIMARY KEY,
+        key         TEXT NOT NULL UNIQUE,
+        spec        TEXT NOT NULL,
+        dim         INTEGER NOT NULL,
+        added_at    TEXT NOT NULL
+    );
+    CREATE TABLE embeddings (
+        photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        vector      BLOB NOT NULL,
+        PRIMARY KEY (photo_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX embeddings_model ON embeddings(model_id);
+    CREATE TABLE embed_errors (
+        photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        reason      TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        PRIMARY KEY (photo_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

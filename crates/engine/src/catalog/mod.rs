@@ -1,6 +1,7 @@
 //! The SQLite catalog: schema, migrations and every query. Other modules never
 //! write SQL; they call the functions here.
 
+mod embeddings;
 mod migrations;
 mod photos;
 mod queries;
@@ -12,6 +13,7 @@ use rusqlite::Connection;
 
 use crate::error::{EngineError, Result};
 
+pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};

@@ -19,8 +19,14 @@ pub struct StatusCounts {
     pub warnings: i64,
     /// Catalogued files whose folder is currently missing (unmounted drive).
     pub offline: i64,
-    /// Photos still waiting for background work.
+    /// Photos still waiting for background work (thumbnail or embedding).
     pub pending: i64,
+    /// Photos with a vector for the active model.
+    pub embedded: i64,
+    /// Photos still without a vector for the active model (failures excluded).
+    pub pending_embeddings: i64,
+    /// The active model's key, once one was chosen or used.
+    pub model: Option<String>,
     pub folders: i64,
     pub offline_folders: i64,
 }
@@ -29,7 +35,7 @@ pub struct StatusCounts {
 pub struct ErrorEntry {
     pub path: String,
     pub reason: String,
-    /// "error", "unsupported", "folder" or "warning".
+    /// "error", "unsupported", "folder", "warning" or "embed".
     pub kind: String,
 }
 
@@ -66,7 +72,11 @@ pub fn hex(bytes: &[u8]) -> String {
 impl Catalog {
     pub fn status_counts(&self) -> Result<StatusCounts> {
         let c = &self.conn;
+        let model = self.active_model()?;
+        let model_id = model.as_ref().map_or(-1, |m| m.id);
         let one = |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        let for_model =
+            |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [model_id], |r| r.get(0))?) };
         Ok(StatusCounts {
             photos: one(
                 "SELECT COUNT(DISTINCT f.photo_id) FROM files f JOIN roots r ON r.id = f.root_id
@@ -77,7 +87,8 @@ impl Catalog {
                  WHERE f.status = 'ok' AND r.online = 1",
             )?,
             errors: one("SELECT COUNT(*) FROM files WHERE status != 'ok'")?
-                + one("SELECT COUNT(*) FROM walk_errors")?,
+                + one("SELECT COUNT(*) FROM walk_errors")?
+                + for_model("SELECT COUNT(*) FROM embed_errors WHERE model_id = ?1")?,
             warnings: one(
                 "SELECT COUNT(*) FROM files WHERE status = 'ok' AND last_error IS NOT NULL",
             )?,
@@ -85,11 +96,21 @@ impl Catalog {
                 "SELECT COUNT(*) FROM files f JOIN roots r ON r.id = f.root_id
                  WHERE f.status = 'ok' AND r.online = 0",
             )?,
-            pending: one(
-                "SELECT COUNT(*) FROM photos p WHERE p.thumb_ready = 0 AND EXISTS (
+            pending: for_model(
+                "SELECT COUNT(*) FROM photos p WHERE EXISTS (
                     SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
-                    WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)",
+                    WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)
+                  AND (p.thumb_ready = 0 OR (
+                    NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = ?1)
+                    AND NOT EXISTS (SELECT 1 FROM embed_errors x WHERE x.photo_id = p.id AND x.model_id = ?1)))",
             )?,
+            embedded: for_model(
+                "SELECT COUNT(*) FROM embeddings e WHERE e.model_id = ?1 AND EXISTS (
+                    SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
+                    WHERE f.photo_id = e.photo_id AND f.status = 'ok' AND r.online = 1)",
+            )?,
+            pending_embeddings: self.count_pending_embeddings(model.as_ref().map(|m| m.id))?,
+            model: model.map(|m| m.key),
             folders: one("SELECT COUNT(*) FROM roots")?,
             offline_folders: one("SELECT COUNT(*) FROM roots WHERE online = 0")?,
         })
@@ -101,6 +122,11 @@ impl Catalog {
                FROM files WHERE status != 'ok' OR last_error IS NOT NULL
              UNION ALL
              SELECT display_path, reason, 'folder' FROM walk_errors
+             UNION ALL
+             SELECT COALESCE((SELECT f.display_path FROM files f WHERE f.photo_id = x.photo_id
+                              ORDER BY f.id LIMIT 1), '#' || x.photo_id), x.reason, 'embed'
+               FROM embed_errors x JOIN settings s ON s.key = 'active_model'
+              WHERE x.model_id = CAST(s.value AS INTEGER)
              ORDER BY 1",
         )?;
         let rows = stmt.query_map([], |r| {

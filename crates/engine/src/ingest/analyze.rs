@@ -11,7 +11,7 @@ use crate::catalog::{Catalog, FileState, Location, NewPhoto, ScanWrite};
 
 use super::decode::{self, WORKING_EDGE};
 use super::format::{self, Format};
-use super::{metadata, phash, raw, thumbs};
+use super::{metadata, phash, thumbs};
 
 /// Files above this are refused rather than read into memory.
 pub const MAX_FILE_BYTES: u64 = 2 << 30;
@@ -137,23 +137,9 @@ impl Analyzer<'_> {
                         .into(),
             });
         };
-        if fmt == Format::Heif {
-            return failed(
-                FileState::Unsupported,
-                "HEIC/HEIF/AVIF is unsupported for now".into(),
-            );
-        }
-        let decodable: &[u8] = match fmt {
-            Format::Raw(kind) => match raw::embedded_jpeg(&bytes, kind) {
-                Some(preview) => preview,
-                None => {
-                    return failed(
-                        FileState::Unsupported,
-                        format!("RAW ({kind}) is unsupported for now, and this file has no embedded JPEG preview"),
-                    )
-                }
-            },
-            _ => &bytes,
+        let (decodable, decode_format) = match decode::decodable(&bytes, fmt) {
+            Ok(pair) => pair,
+            Err(reason) => return failed(FileState::Unsupported, reason),
         };
 
         let started = Instant::now();
@@ -173,7 +159,11 @@ impl Analyzer<'_> {
         let started = Instant::now();
         // GIF and BMP carry no EXIF; asking kamadak-exif would only warn.
         let has_exif = !matches!(fmt, Format::Gif | Format::Bmp);
-        let (exif, warning) = match has_exif.then(|| metadata::read(&bytes)).unwrap_or(Ok(None)) {
+        let (exif, warning) = match if has_exif {
+            metadata::read(&bytes)
+        } else {
+            Ok(None)
+        } {
             Ok(m) => (m.unwrap_or_default(), None),
             Err(w) => (metadata::ExifMeta::default(), Some(w)),
         };
@@ -181,11 +171,6 @@ impl Analyzer<'_> {
         StageTimes::add(&self.times.exif, started);
 
         let started = Instant::now();
-        let decode_format = if matches!(fmt, Format::Raw(_)) {
-            Format::Jpeg
-        } else {
-            fmt
-        };
         let decoded = match decode::decode_reduced(decodable, decode_format, WORKING_EDGE) {
             Ok(d) => d,
             Err(reason) => return failed(FileState::Error, reason),
@@ -208,6 +193,16 @@ impl Analyzer<'_> {
         StageTimes::add(&self.times.phash, started);
 
         let (width, height) = decode::upright_size(decoded.width, decoded.height, orientation);
+        // Scans, screenshots and edited exports often carry no EXIF date; the
+        // file's modification time is the best remaining guess, and the
+        // source says so, so a later EXIF-aware edit can tell them apart.
+        let (taken_at, taken_at_source) = match exif.taken_at {
+            Some(t) => (Some(t), exif.taken_at_source),
+            None => match metadata::rfc3339_from_unix_ns(at.mtime_ns) {
+                Some(t) => (Some(t), Some("file:modified".to_string())),
+                None => (None, None),
+            },
+        };
         Some(ScanWrite::Photo {
             at,
             hash,
@@ -216,8 +211,8 @@ impl Analyzer<'_> {
                 width,
                 height,
                 format: fmt.name(),
-                taken_at: exif.taken_at,
-                taken_at_source: exif.taken_at_source,
+                taken_at,
+                taken_at_source,
                 camera_make: exif.camera_make,
                 camera_model: exif.camera_model,
                 lens: exif.lens,

@@ -6,6 +6,7 @@
 use image::{DynamicImage, ImageReader};
 
 use super::format::Format;
+use super::raw;
 
 /// Refuse images larger than this before allocating anything: decompression
 /// bombs declare huge dimensions in a tiny file. 200 MP covers stitched
@@ -186,6 +187,61 @@ fn hash_pixels(width: u32, height: u32, pixels: &[u8]) -> [u8; 32] {
     hasher.update(&height.to_le_bytes());
     hasher.update(pixels);
     *hasher.finalize().as_bytes()
+}
+
+/// What to hand the decoder for a file of format `fmt`: the file itself, or
+/// a RAW file's embedded JPEG preview. `Err` says why there is nothing to
+/// decode (HEIF, a RAW without a preview).
+pub fn decodable(bytes: &[u8], fmt: Format) -> Result<(&[u8], Format), String> {
+    match fmt {
+        Format::Heif => Err("HEIC/HEIF/AVIF is unsupported for now".into()),
+        Format::Raw(kind) => raw::embedded_jpeg(bytes, kind)
+            .map(|preview| (preview, Format::Jpeg))
+            .ok_or_else(|| {
+                format!("RAW ({kind}) is unsupported for now, and this file has no embedded JPEG preview")
+            }),
+        other => Ok((bytes, other)),
+    }
+}
+
+/// A file's pixels, upright, with a short edge of at least `min_edge`: the
+/// same reduced decode the scan uses, for consumers that come later (the
+/// embedding job, previews).
+pub fn load_upright(
+    path: &std::path::Path,
+    min_edge: u32,
+    orientation: u16,
+) -> Result<DynamicImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
+    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
+    let (data, fmt) = decodable(&bytes, fmt)?;
+    let decoded = decode_reduced(data, fmt, min_edge)?;
+    Ok(apply_orientation(decoded.image, orientation))
+}
+
+/// A file's pixels at full size, upright: the input a reference
+/// implementation (PIL) would see. Slower than [`load_upright`].
+pub fn load_full_upright(path: &std::path::Path) -> Result<DynamicImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
+    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
+    let orientation = orientation_of(&bytes);
+    let (data, fmt) = decodable(&bytes, fmt)?;
+    let decoded = decode_reduced(data, fmt, u32::MAX)?;
+    Ok(apply_orientation(decoded.image, orientation))
+}
+
+/// The EXIF orientation of a file; 1 when absent or unreadable.
+pub fn file_orientation(path: &std::path::Path) -> u16 {
+    std::fs::read(path).map_or(1, |b| orientation_of(&b))
+}
+
+fn orientation_of(bytes: &[u8]) -> u16 {
+    match super::metadata::read(bytes) {
+        Ok(Some(m)) => m.orientation.max(1),
+        _ => 1,
+    }
 }
 
 /// Turns the stored raster upright according to the EXIF orientation.

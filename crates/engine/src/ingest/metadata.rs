@@ -124,6 +124,21 @@ pub fn parse_exif_datetime(date: &str, offset: Option<&str>) -> Option<String> {
     Some(rendered)
 }
 
+/// A file timestamp (nanoseconds since the epoch) as RFC 3339 in the local
+/// time zone, like EXIF dates without an offset.
+pub fn rfc3339_from_unix_ns(ns: i64) -> Option<String> {
+    use chrono::TimeZone;
+    if ns <= 0 {
+        return None;
+    }
+    let utc = chrono::Utc.timestamp_nanos(ns);
+    Some(
+        utc.with_timezone(&chrono::Local)
+            .fixed_offset()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+    )
+}
+
 fn gps(exif: &Exif) -> Option<(f64, f64)> {
     let coord = |tag: Tag, ref_tag: Tag, negative: u8| -> Option<f64> {
         let field = exif.get_field(tag, In::PRIMARY)?;
