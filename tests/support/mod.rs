@@ -2,6 +2,8 @@
 //! files generated on the fly (with real EXIF), and the cc0 fixtures.
 #![allow(dead_code)]
 
+pub mod hub;
+
 use std::path::{Path, PathBuf};
 
 use exif::experimental::Writer;

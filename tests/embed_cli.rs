@@ -1,0 +1,272 @@
+//! The embedding commands as a user or script runs them: parity with the
+//! Python reference through the CLI, kill -9 during the job, and a model
+//! downloaded from a local stand-in for the Hugging Face hub.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::hub::Hub;
+use support::*;
+
+fn tiny_model() -> PathBuf {
+    repo_root().join("tests/fixtures/models/clip-tiny")
+}
+
+/// A `shoebox` command with its own library and an empty, offline HF cache.
+struct Shoebox {
+    tmp: tempfile::TempDir,
+}
+
+impl Shoebox {
+    fn new() -> Self {
+        Shoebox {
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn library(&self) -> PathBuf {
+        self.tmp.path().join("library")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoebox"));
+        cmd.env("SHOEBOX_LIBRARY", self.library())
+            .env("HF_HOME", self.tmp.path().join("hf"))
+            .env("HF_HUB_OFFLINE", "1")
+            .env_remove("SHOEBOX_MODEL")
+            .env_remove("HF_HUB_CACHE")
+            .env_remove("HF_ENDPOINT")
+            .args(args);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(&[args, &["--json"]].concat());
+        assert!(
+            out.status.success(),
+            "shoebox {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn normalized(v: &[f64]) -> Vec<f64> {
+    let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    v.iter().map(|x| x / n).collect()
+}
+
+fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let (a, b) = (normalized(a), normalized(b));
+    a.iter().zip(&b).map(|(x, y)| x * y).sum()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn expected() -> Value {
+    let path = repo_root().join("tests/fixtures/parity/clip-tiny/expected.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn embed_text_matches_the_reference() {
+    let sb = Shoebox::new();
+    let expected = expected();
+    let cases = expected["texts"].as_array().unwrap();
+    let texts: Vec<&str> = cases.iter().map(|c| c["text"].as_str().unwrap()).collect();
+    let model = tiny_model();
+    let args = [
+        &["--model", model.to_str().unwrap(), "embed-text"],
+        texts.as_slice(),
+    ]
+    .concat();
+    let got = sb.json(&args);
+    let got = got.as_array().unwrap();
+    assert_eq!(got.len(), cases.len());
+    for (case, row) in cases.iter().zip(got) {
+        assert_eq!(row["text"], case["text"]);
+        let cos = cosine(&floats(&row["embedding"]), &floats(&case["embedding"]));
+        assert!(cos >= 0.9999, "{:?}: cos {cos}", case["text"]);
+    }
+}
+
+#[test]
+fn embed_image_matches_the_reference() {
+    let sb = Shoebox::new();
+    let expected = expected();
+    let images = repo_root().join("tests/fixtures/parity/images");
+    let cases = expected["images"].as_array().unwrap();
+    let files: Vec<String> = cases
+        .iter()
+        .map(|c| {
+            images
+                .join(c["file"].as_str().unwrap())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let model = tiny_model();
+    let mut args = vec![
+        "--model",
+        model.to_str().unwrap(),
+        "embed-image",
+        "--full-decode",
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let got = sb.json(&args);
+    for (case, row) in cases.iter().zip(got.as_array().unwrap()) {
+        let cos = cosine(&floats(&row["embedding"]), &floats(&case["embedding"]));
+        assert!(cos >= 0.999, "{}: cos {cos}", case["file"]);
+    }
+    // The job's reduced decode stays close to the full decode.
+    let reduced = sb.json(
+        &[
+            &["--model", model.to_str().unwrap(), "embed-image"],
+            &[files[0].as_str()][..],
+        ]
+        .concat(),
+    );
+    let cos = cosine(
+        &floats(&reduced[0]["embedding"]),
+        &floats(&got[0]["embedding"]),
+    );
+    assert!(cos >= 0.999, "reduced vs full decode: cos {cos}");
+}
+
+#[test]
+fn kill_during_embed_leaves_a_consistent_catalog() {
+    let sb = Shoebox::new();
+    let photos = sb.tmp.path().join("photos");
+    let bases: Vec<Vec<u8>> = (0..3)
+        .map(|s| encode_jpeg(&synthetic_large(1600, 1200, s), 85))
+        .collect();
+    const N: usize = 120;
+    for i in 0..N {
+        let jpeg = with_comment(&bases[i % bases.len()], &format!("copy {i}"));
+        write(&photos.join(format!("img-{i:03}.jpg")), &jpeg);
+    }
+    let model = tiny_model();
+    let model = model.to_str().unwrap();
+    sb.json(&["add", photos.to_str().unwrap()]);
+    sb.json(&["scan"]);
+
+    let mut killed_mid_job = 0;
+    for delay_ms in [300u64, 600, 450] {
+        let mut child = sb
+            .command(&["--model", model, "embed", "--batch", "4"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_job += 1;
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert!(
+        killed_mid_job > 0,
+        "the job always finished before the kill"
+    );
+    let partial = sb.json(&["status"]);
+    assert!(partial["embedded"].as_i64().unwrap() < N as i64);
+
+    let report = sb.json(&["--model", model, "embed"]);
+    assert_eq!(report["failed"], 0);
+    let status = sb.json(&["status"]);
+    assert_eq!(status["embedded"], N);
+    assert_eq!(status["pending_embeddings"], 0);
+    assert_eq!(status["pending"], 0);
+    let catalog =
+        shoebox_engine::catalog::Catalog::open(&sb.library().join("catalog.sqlite")).unwrap();
+    assert_eq!(catalog.integrity_check().unwrap(), "ok");
+}
+
+fn tiny_model_files() -> HashMap<String, Vec<u8>> {
+    shoebox_engine::model::REQUIRED_FILES
+        .iter()
+        .map(|f| (f.to_string(), std::fs::read(tiny_model().join(f)).unwrap()))
+        .collect()
+}
+
+#[test]
+fn model_use_downloads_from_the_hub_and_then_works_offline() {
+    let sb = Shoebox::new();
+    let hub = Hub::start(tiny_model_files(), &["model.safetensors"]);
+    let photos = sb.tmp.path().join("photos");
+    write(
+        &photos.join("a.jpg"),
+        &encode_jpeg(&synthetic(320, 240, 1), 85),
+    );
+    sb.json(&["add", photos.to_str().unwrap()]);
+    sb.json(&["scan"]);
+
+    // Offline with an empty cache: a clear error that says what to do.
+    let out = sb.run(&["model", "use", "shoebox-test/clip-tiny"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--model DIR"), "{err}");
+
+    // Online against the local hub; the weights' connection drops halfway
+    // once, and the download resumes.
+    let out = sb
+        .command(&["model", "use", "shoebox-test/clip-tiny", "--json"])
+        .env("HF_HUB_OFFLINE", "0")
+        .env("HF_ENDPOINT", &hub.endpoint)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let used: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(used["model"], "shoebox-test/clip-tiny@main");
+    assert_eq!(used["active"], true);
+    assert!(
+        hub.log()
+            .iter()
+            .any(|l| l.starts_with("model.safetensors bytes=")),
+        "{:?}",
+        hub.log()
+    );
+
+    // Offline again: the active model comes from the cache.
+    let report = sb.json(&["embed"]);
+    assert_eq!(report["embedded"], 1);
+    let list = sb.json(&["model", "list"]);
+    let mine = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["active"] == true)
+        .expect("an active model");
+    assert_eq!(mine["name"], "shoebox-test/clip-tiny");
+    assert_eq!(
+        (mine["downloaded"].as_bool(), mine["embedded"].as_i64()),
+        (Some(true), Some(1))
+    );
+
+    let doctor = sb.json(&["doctor"]);
+    assert_eq!(doctor["model"], "shoebox-test/clip-tiny@main");
+    assert_eq!(doctor["device"], "cpu");
+    assert!(doctor["threads"].as_u64().unwrap() >= 1);
+    assert!(doctor["features"].is_array());
+    assert_eq!(doctor["offline"], true);
+}
