@@ -270,8 +270,7 @@ fn doctor(library: &Library, cli: &Cli) -> output::Doctor {
     let spec = library
         .model_spec(cli.model.as_deref())
         .unwrap_or_else(|e| format!("? ({e})"));
-    let (device, device_info) = shoebox_engine::model::select_device(cli.device);
-    drop(device);
+    let (_, device_info) = shoebox_engine::model::select_device(cli.device);
     let offline_lookup = ResolveOptions {
         offline: true,
         ..resolve.clone()
