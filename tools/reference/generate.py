@@ -6,7 +6,8 @@ against the PyTorch reference on models with fixed-seed random weights.
 
 Usage (from the repository root, inside tools/reference/.venv):
 
-    python tools/reference/generate.py                    # tiny config (committed fixtures)
+    python tools/reference/generate.py                    # both committed configs (tiny, tiny-gelu)
+    python tools/reference/generate.py --config tiny-gelu # one committed config
     python tools/reference/generate.py --config vit-b-32  # real ViT-B/32 shape, not committed
     python tools/reference/generate.py --config vit-b-32 --out /some/dir
 
@@ -52,13 +53,41 @@ COMMITTED_TOKENIZER = REPO / "tests" / "fixtures" / "models" / "clip-tiny" / "to
 CC0 = REPO / "tests" / "fixtures" / "cc0"
 IMAGES_DIR = REPO / "tests" / "fixtures" / "parity" / "images"
 
+# Tokenizer ids (tokenizer.json): what every tokenised text starts/ends with and what
+# CLIPProcessor pads with. The *config's* bos/eos/pad ids are a separate matter, see CONFIGS.
 BOS_ID = 49406
-EOS_ID = 49407  # also the pad id
+EOS_ID = 49407  # also the tokenizer's pad id
 MAX_LEN = 77
+
+# Current transformers CLIPTextConfig ids (bos 49406, eos 49407, pad 49407): pooling takes
+# the first position whose id == 49407.
+MODERN_TEXT_IDS = dict(bos_token_id=BOS_ID, eos_token_id=EOS_ID, pad_token_id=EOS_ID)
+# The ids found in the text_config of the real openai/clip-vit-* and laion/CLIP-ViT-*
+# config.json files (written with the old transformers defaults, before PR #24773).
+# eos_token_id == 2 makes transformers pool at argmax(input_ids) instead (the legacy
+# branch in CLIPTextTransformer.forward); bos/pad are not used by the model forward at all.
+LEGACY_TEXT_IDS = dict(bos_token_id=0, eos_token_id=2, pad_token_id=1)
 
 # ---------------------------------------------------------------------------
 # Configurations
 # ---------------------------------------------------------------------------
+
+TINY_TEXT = dict(
+    vocab_size=49408,
+    max_position_embeddings=77,
+    hidden_size=32,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+)
+TINY_VISION = dict(
+    image_size=224,
+    patch_size=32,
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+)
 
 CONFIGS = {
     # Committed. Token embedding dominates the size (49408 x 32 x 4 B = 6.3 MB).
@@ -68,25 +97,28 @@ CONFIGS = {
     "tiny": dict(
         name="clip-tiny",
         seed=20240601,
-        text=dict(
-            vocab_size=49408,
-            max_position_embeddings=77,
-            hidden_size=32,
-            intermediate_size=128,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-        ),
-        vision=dict(
-            image_size=224,
-            patch_size=32,
-            hidden_size=64,
-            intermediate_size=128,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-        ),
+        text=TINY_TEXT,
+        vision=TINY_VISION,
         projection_dim=48,
+        hidden_act="quick_gelu",
+        text_ids=MODERN_TEXT_IDS,
         model_dir=REPO / "tests" / "fixtures" / "models" / "clip-tiny",
         parity_dir=REPO / "tests" / "fixtures" / "parity" / "clip-tiny",
+    ),
+    # Committed. Same shapes as "tiny", but configured like Shoebox's default model
+    # (laion/CLIP-ViT-B-32-laion2B-s34B-b79K): exact erf "gelu" in both towers and the
+    # legacy text ids of the real laion/openai config.json (eos_token_id 2 -> pooling at
+    # argmax(input_ids)). Also carries "token_id_cases" (see legacy_id_cases()).
+    "tiny-gelu": dict(
+        name="clip-tiny-gelu",
+        seed=20240603,
+        text=TINY_TEXT,
+        vision=TINY_VISION,
+        projection_dim=48,
+        hidden_act="gelu",
+        text_ids=LEGACY_TEXT_IDS,
+        model_dir=REPO / "tests" / "fixtures" / "models" / "clip-tiny-gelu",
+        parity_dir=REPO / "tests" / "fixtures" / "parity" / "clip-tiny-gelu",
     ),
     # Not committed: the openai/clip-vit-base-patch32 architecture.
     "vit-b-32": dict(
@@ -109,9 +141,14 @@ CONFIGS = {
             num_attention_heads=12,
         ),
         projection_dim=512,
+        hidden_act="quick_gelu",
+        text_ids=MODERN_TEXT_IDS,
         default_out=REPO / "target" / "reference" / "clip-vit-b-32",
     ),
 }
+
+# Configs whose outputs are committed (written to their model_dir / parity_dir).
+COMMITTED = [key for key, spec in CONFIGS.items() if "model_dir" in spec]
 
 # Standard OpenAI CLIP preprocessing (same values as openai/clip-vit-base-patch32).
 PREPROCESSOR = dict(
@@ -268,16 +305,14 @@ def make_config(spec: dict) -> CLIPConfig:
     text = CLIPTextConfig(
         **spec["text"],
         projection_dim=spec["projection_dim"],
-        hidden_act="quick_gelu",
+        hidden_act=spec["hidden_act"],
         layer_norm_eps=1e-5,
-        bos_token_id=BOS_ID,
-        eos_token_id=EOS_ID,  # pooling picks the first 49407, not argmax-of-ids (old eos_token_id=2 configs)
-        pad_token_id=EOS_ID,
+        **spec["text_ids"],
     )
     vision = CLIPVisionConfig(
         **spec["vision"],
         projection_dim=spec["projection_dim"],
-        hidden_act="quick_gelu",
+        hidden_act=spec["hidden_act"],
         layer_norm_eps=1e-5,
         num_channels=3,
     )
@@ -385,6 +420,36 @@ def text_entries(model, processor, raw_tokenizer: tokenizers.Tokenizer):
     return entries, embs, max_pad_diff
 
 
+def legacy_id_cases(model, raw_tokenizer: tokenizers.Tokenizer) -> list[dict]:
+    """Hand-made id rows where the legacy rule (argmax(input_ids), first on ties) picks a
+    different position than "first id == eos_token_id" (2 here), "first 49407" or "last".
+
+    Tokenised text always ends in 49407, the largest id, so for the texts above every rule
+    agrees; only rows like these (no 49407, or tokens after it) tell them apart.
+    """
+    bpe = raw_tokenizer.encode("a photo of a dog", add_special_tokens=False).ids
+    assert len(bpe) == 5 and EOS_ID not in bpe and BOS_ID not in bpe and 2 not in bpe, bpe
+    a, photo, of, _, dog = bpe
+    cases = [
+        ("bos + words, eos dropped: argmax is the bos at 0", [BOS_ID] + bpe),
+        ("no bos/eos, literal id 2 at 1, max (49406) at 3", [a, 2, photo, BOS_ID, of, dog]),
+        ("eos in the middle, words after it", [BOS_ID, a, photo, EOS_ID, of, dog]),
+        ("max (49406) twice: the first one (1) counts", [a, BOS_ID, photo, BOS_ID, dog]),
+    ]
+    out = []
+    for what, ids in cases:
+        pool = int(torch.tensor(ids).argmax())
+        assert pool == ids.index(max(ids))
+        with torch.no_grad():
+            emb = model.get_text_features(input_ids=torch.tensor([ids])).pooler_output[0]
+            # transformers really pooled there: the same row of the last hidden state.
+            out_full = model.text_model(input_ids=torch.tensor([ids]))
+            ref = model.text_projection(out_full.last_hidden_state[0, pool])
+        assert torch.equal(emb, ref), what
+        out.append({"what": what, "input_ids": ids, "pool_index": pool, "embedding": f32list(emb)})
+    return out
+
+
 def resized_hw(h: int, w: int) -> list[int]:
     dummy = np.zeros((1, h, w), dtype=np.uint8)
     return list(get_resize_output_image_size(dummy, 224, default_to_square=False,
@@ -472,7 +537,7 @@ def generate(config_key: str, out: Path | None) -> None:
     descriptions = write_parity_images()
     check_composite_formula()
 
-    if config_key == "tiny" and out is None:
+    if "model_dir" in spec and out is None:
         model_dir, parity_dir = spec["model_dir"], spec["parity_dir"]
     else:
         root = out if out is not None else spec["default_out"]
@@ -489,6 +554,14 @@ def generate(config_key: str, out: Path | None) -> None:
     t_outputs = time.perf_counter()
 
     cfg = model.config
+    legacy = cfg.text_config.eos_token_id == 2
+    if legacy:
+        text_pooling = ("legacy config (text_config.eos_token_id == 2): hidden state at argmax(input_ids), the "
+                        "first on ties; for tokenised text that is the first 49407")
+    else:
+        text_pooling = (f"hidden state at the first position whose id == eos_token_id ({cfg.text_config.eos_token_id}); "
+                        "equals argmax(ids) for this tokenizer")
+    id_cases = legacy_id_cases(model, raw_tokenizer) if legacy else None
     expected = {
         "model": spec["name"],
         "generator": {
@@ -508,8 +581,7 @@ def generate(config_key: str, out: Path | None) -> None:
             "embedding": "unnormalised get_text_features / get_image_features output (projection, no L2 norm)",
             "text_ids": "tokenizer.json with its RobertaProcessing post-processor: [49406] + bpe + [49407]; "
                         "truncation=True,max_length=77 keeps 75 BPE tokens then 49407; no padding",
-            "text_pooling": "hidden state at the first position whose id == eos_token_id (49407); "
-                            "equals argmax(ids) for this tokenizer",
+            "text_pooling": text_pooling,
             "embedding_padded77": "same text padded to 77 with 49407, attention_mask 1 for real tokens, 0 for pads",
             "pixels": "pixels.safetensors, one [3,224,224] f32 tensor per image file name",
             "rgb_rule": "images with an alpha band or a 'transparency' entry are alpha_composite'd onto opaque "
@@ -537,6 +609,11 @@ def generate(config_key: str, out: Path | None) -> None:
         "texts": texts,
         "images": images,
     }
+    if id_cases is not None:
+        expected["conventions"]["token_id_cases"] = (
+            "legacy configs only: hand-made id rows (not tokenizer output) where argmax(ids) differs from "
+            "'first id == 2', 'first 49407' and 'last position'; embedding = get_text_features(input_ids=[row])")
+        expected["token_id_cases"] = id_cases
 
     (parity_dir / "expected.json").write_text(json.dumps(expected, indent=1, ensure_ascii=False) + "\n",
                                               encoding="utf-8")
@@ -553,15 +630,20 @@ def generate(config_key: str, out: Path | None) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", choices=sorted(CONFIGS), default="tiny")
+    ap.add_argument("--config", choices=["committed", *sorted(CONFIGS)], default="committed",
+                    help=f"default 'committed': every committed config ({', '.join(COMMITTED)}) in turn")
     ap.add_argument("--out", type=Path, default=None,
                     help="output root (model/ and parity/ are created inside). Default: committed fixture "
-                         "paths for tiny, target/reference/clip-vit-b-32 for vit-b-32")
+                         "paths for tiny and tiny-gelu, target/reference/clip-vit-b-32 for vit-b-32")
     ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    generate(args.config, args.out.resolve() if args.out else None)
+    keys = COMMITTED if args.config == "committed" else [args.config]
+    if args.out and len(keys) > 1:
+        ap.error("--out needs a single --config")
+    for key in keys:
+        generate(key, args.out.resolve() if args.out else None)
     return 0
 
 

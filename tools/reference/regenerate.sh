@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create/refresh tools/reference/.venv (idempotent) and run generate.py.
-#   tools/reference/regenerate.sh                      # committed tiny fixtures
+#   tools/reference/regenerate.sh                      # committed fixtures: clip-tiny and clip-tiny-gelu
+#   tools/reference/regenerate.sh --config tiny-gelu   # just one committed config
 #   tools/reference/regenerate.sh --config vit-b-32    # target/reference/clip-vit-b-32 (not committed)
 # Any arguments are passed to generate.py.
 set -euo pipefail

@@ -1,7 +1,11 @@
 //! Parity with the Python reference (transformers CLIPModel +
 //! CLIPImageProcessor), on fixtures written by tools/reference/generate.py.
 //!
-//! The tiny random-weight model is committed and always checked. A full-size
+//! Two tiny random-weight models are committed and always checked, with the
+//! same assertions: `clip-tiny` (quick_gelu, `eos_token_id` 49407: pooling at
+//! the first 49407) and `clip-tiny-gelu`, configured like the default LAION
+//! model (exact erf gelu, legacy `eos_token_id` 2: pooling at argmax(ids),
+//! plus hand-made id rows where that rule differs from the others). A full-size
 //! model can be checked the same way by pointing `SHOEBOX_PARITY_DIR` at a
 //! generated parity directory (expected.json, pixels.safetensors) and
 //! `SHOEBOX_PARITY_MODEL` at its model directory, e.g. after
@@ -25,6 +29,25 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
+/// `|a - b| / |b|` (L2). Where the inputs are identical (token ids, the
+/// reference pixel tensors) only f32 arithmetic noise separates the two sides
+/// (measured about 1e-6 on the tiny fixtures), while a wrong activation
+/// (gelu vs quick_gelu) already gives 4e-3..1e-2 on the tiny models: well
+/// inside the cosine bounds (1-cos below 1e-4), so this is the check that
+/// catches it.
+fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum();
+    let n: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
+    (d / n).sqrt()
+}
+
+/// Bound for `rel_l2` on identical inputs (see `rel_l2`).
+const MAX_REL_L2: f64 = 1e-5;
+
 fn floats(v: &Value) -> Vec<f32> {
     v.as_array()
         .expect("array")
@@ -40,6 +63,12 @@ struct Report {
     min_image_cos: f64,
     min_image_cos_ref_pixels: f64,
     max_pixel_diff: f32,
+    /// Largest `rel_l2` over texts (unpadded and padded 77), id cases and
+    /// images embedded from the reference pixels.
+    max_rel_l2: f64,
+    /// Over `token_id_cases` (legacy-pooling fixtures only); 1.0 when absent.
+    min_id_case_cos: f64,
+    id_cases: usize,
 }
 
 fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report {
@@ -77,6 +106,12 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
         )
         .unwrap();
     let (mut min_text_cos, mut min_padded_cos, mut max_short_vs_77) = (1f64, 1f64, 0f32);
+    let mut max_rel = 0f64;
+    let mut check_rel = |what: &str, got: &[f32], want: &[f32]| {
+        let r = rel_l2(got, want);
+        assert!(r <= MAX_REL_L2, "{what}: relative L2 error {r:.3e}");
+        max_rel = max_rel.max(r);
+    };
     for (i, t) in texts.iter().enumerate() {
         let want = floats(&t["embedding"]);
         let want77 = floats(&t["embedding_padded77"]);
@@ -84,6 +119,9 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
         let c = cosine(&short[i], &want);
         min_text_cos = min_text_cos.min(c);
         min_padded_cos = min_padded_cos.min(cosine(&padded[i], &want77));
+        let text = t["text"].as_str().unwrap();
+        check_rel(&format!("text {text:?}"), &short[i], &want);
+        check_rel(&format!("text {text:?} padded 77"), &padded[i], &want77);
         let scale = short[i].iter().fold(0f32, |m, v| m.max(v.abs()));
         let diff = short[i]
             .iter()
@@ -106,6 +144,52 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
         max_short_vs_77 <= 1e-4,
         "shortest-length vs padded-77 relative diff {max_short_vs_77}"
     );
+
+    // Hand-made id rows (legacy configs): not tokenizer output, chosen so that
+    // argmax(ids) differs from "first eos_token_id", "first 49407" and "last".
+    let (mut min_id_case_cos, mut id_cases) = (1f64, 0);
+    if let Some(cases) = expected.get("token_id_cases").and_then(Value::as_array) {
+        assert!(!cases.is_empty(), "token_id_cases is empty");
+        let rows: Vec<Vec<u32>> = cases
+            .iter()
+            .map(|c| {
+                c["input_ids"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap() as u32)
+                    .collect()
+            })
+            .collect();
+        let got = model.embed_token_ids_raw(&rows, 0).unwrap();
+        for (i, c) in cases.iter().enumerate() {
+            let single = model.embed_token_ids_raw(&rows[i..=i], 0).unwrap();
+            let want = floats(&c["embedding"]);
+            let cs = cosine(&got[i], &want);
+            check_rel(
+                &format!("id case {:?}", c["what"].as_str().unwrap()),
+                &got[i],
+                &want,
+            );
+            eprintln!(
+                "  id case {:?} (pool {}): 1-cos {:.2e}",
+                c["what"].as_str().unwrap(),
+                c["pool_index"],
+                1.0 - cs
+            );
+            assert!(
+                cosine(&single[0], &got[i]) > 0.999_999,
+                "id case {i}: batch vs single"
+            );
+            assert!(
+                cs >= 0.9999,
+                "id case {:?}: cosine {cs}",
+                c["what"].as_str().unwrap()
+            );
+            min_id_case_cos = min_id_case_cos.min(cs);
+            id_cases += 1;
+        }
+    }
 
     // Images: our preprocessing against the reference pixel tensors, then
     // embeddings from our pixels and from the reference pixels.
@@ -165,6 +249,7 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
         let want = floats(&entry["embedding"]);
         let c = cosine(&emb[i], &want);
         let c_ref = cosine(&emb_ref[i], &want);
+        check_rel(&format!("{file} (reference pixels)"), &emb_ref[i], &want);
         eprintln!(
             "  {file:34} 1-cos {:.2e} (reference pixels {:.2e})",
             1.0 - c,
@@ -193,35 +278,58 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
         min_image_cos,
         min_image_cos_ref_pixels: min_image_cos_ref,
         max_pixel_diff,
+        min_id_case_cos,
+        id_cases,
+        max_rel_l2: max_rel,
     }
 }
 
 fn print(name: &str, r: &Report) {
     eprintln!(
         "{name}: text 1-cos max {:.2e} (padded77 {:.2e}), shortest-vs-77 rel diff {:.2e}, \
-         image 1-cos max {:.2e} (ref pixels {:.2e}), max pixel diff {:.6}",
+         image 1-cos max {:.2e} (ref pixels {:.2e}), max pixel diff {:.6}, \
+         id cases 1-cos max {:.2e}, relative L2 max {:.2e}",
         1.0 - r.min_text_cos,
         1.0 - r.min_padded_cos,
         r.max_short_vs_77,
         1.0 - r.min_image_cos,
         1.0 - r.min_image_cos_ref_pixels,
-        r.max_pixel_diff
+        r.max_pixel_diff,
+        1.0 - r.min_id_case_cos,
+        r.max_rel_l2
     );
+}
+
+/// A committed fixture: `tests/fixtures/models/NAME` + `tests/fixtures/parity/NAME`.
+fn committed_fixture(name: &str) -> Report {
+    let f = fixtures();
+    let model = f.join("models").join(name);
+    let parity = f.join("parity").join(name);
+    for file in [
+        model.join("model.safetensors"),
+        parity.join("expected.json"),
+    ] {
+        assert!(file.exists(), "missing fixture {}", file.display());
+    }
+    let r = run_parity(&model, &parity, &f.join("parity/images"));
+    print(name, &r);
+    r
 }
 
 #[test]
 fn tiny_clip_matches_reference() {
-    let f = fixtures();
-    let model = f.join("models/clip-tiny");
-    if !model.join("model.safetensors").exists() {
-        panic!("missing fixture {}", model.display());
-    }
-    let r = run_parity(
-        &model,
-        &f.join("parity/clip-tiny"),
-        &f.join("parity/images"),
+    let r = committed_fixture("clip-tiny");
+    assert_eq!(r.id_cases, 0, "clip-tiny has no token_id_cases");
+}
+
+/// Exact gelu and legacy argmax pooling, as in the default LAION model.
+#[test]
+fn tiny_clip_gelu_legacy_pooling_matches_reference() {
+    let r = committed_fixture("clip-tiny-gelu");
+    assert!(
+        r.id_cases > 0,
+        "clip-tiny-gelu must carry token_id_cases (legacy pooling rows)"
     );
-    print("clip-tiny", &r);
 }
 
 /// Full-size check, run only when pointed at generated fixtures.
