@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use shoebox_engine::embed::EmbedOptions;
 use shoebox_engine::ingest::ScanOptions;
 use shoebox_engine::model::{DeviceChoice, DownloadEvent, ResolveOptions};
+use shoebox_engine::search::SearchOptions;
 use shoebox_engine::Library;
 
 #[derive(Parser)]
@@ -97,6 +98,52 @@ enum Command {
     Model(ModelCommand),
     /// Report the device, model, threads and compiled-in features.
     Doctor,
+    /// Find photos by what they show, with filters (see README for the
+    /// query language): `shoebox search "dog on the beach after:2019"`.
+    Search {
+        /// The query; several words need no quotes.
+        #[arg(required = true, num_args = 1..)]
+        query: Vec<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Photos that look like the given one (by path or catalog id).
+    Similar {
+        photo: String,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct PageArgs {
+    /// Results per page.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Results to skip (for the next page).
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// relevance (best first) or date (newest first).
+    #[arg(long, default_value = "relevance")]
+    sort: String,
+    /// Ignore the relevance cut-off: everything that passes the filters.
+    #[arg(long)]
+    all: bool,
+    /// A fixed minimum score instead of the adaptive cut-off.
+    #[arg(long)]
+    min_score: Option<f32>,
+}
+
+impl PageArgs {
+    fn options(&self) -> Result<SearchOptions> {
+        Ok(SearchOptions {
+            limit: self.limit,
+            offset: self.offset,
+            sort: self.sort.parse()?,
+            all: self.all,
+            min_score: self.min_score,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -228,6 +275,16 @@ fn run(cli: Cli) -> Result<()> {
             output::model_ready(json, &model?, true)
         }
         Command::Doctor => output::doctor(json, &doctor(&library, &cli)),
+        Command::Search { query, page } => {
+            let model = load_model(&library, &cli, None)?;
+            let results = library.search(&model, &query.join(" "), &page.options()?)?;
+            output::search_results(json, &results)
+        }
+        Command::Similar { photo, page } => {
+            let id = library.resolve_photo(photo)?;
+            let model = load_model(&library, &cli, None)?;
+            output::search_results(json, &library.similar(&model, id, &page.options()?)?)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 use shoebox_engine::catalog::{ErrorEntry, PhotoInfo, Root, StatusCounts};
 use shoebox_engine::embed::{EmbedReport, LoadedModel, ModelStatus};
 use shoebox_engine::ingest::ScanReport;
+use shoebox_engine::search::SearchResults;
 
 fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     use std::io::Write;
@@ -318,5 +319,43 @@ pub fn doctor(json: bool, d: &Doctor) -> Result<()> {
         d.hf_endpoint,
         if d.offline { ", offline" } else { "" }
     );
+    Ok(())
+}
+
+pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
+    if json {
+        return print_json(r);
+    }
+    if r.results.is_empty() {
+        println!("No photos match.");
+        if r.candidates > 0 && r.cutoff.as_ref().is_some_and(|c| c.min_score.is_some()) {
+            println!(
+                "{} photos pass the filters but none is a clear match; `--all` shows them ranked anyway.",
+                r.candidates
+            );
+        }
+        return Ok(());
+    }
+    for hit in &r.results {
+        let score = hit
+            .score
+            .map(|s| format!("{s:.3}"))
+            .unwrap_or_else(|| "  -  ".into());
+        let date = hit
+            .taken_at
+            .as_deref()
+            .map(|t| &t[..t.len().min(10)])
+            .unwrap_or("          ");
+        println!("{score}  {date}  {}", hit.path);
+    }
+    let shown = r.offset + r.results.len();
+    if shown < r.total {
+        println!(
+            "{}-{} of {}; `--offset {shown}` for more.",
+            r.offset + 1,
+            shown,
+            r.total
+        );
+    }
     Ok(())
 }

@@ -48,6 +48,9 @@ pub enum EngineError {
 
     #[error(transparent)]
     Model(#[from] shoebox_model::Error),
+
+    #[error("{0}")]
+    Query(#[from] crate::search::QueryError),
 }
 
 impl EngineError {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod ingest;
 pub mod library;
 pub mod paths;
+pub mod search;
 
 pub use error::{EngineError, Result};
 pub use library::Library;

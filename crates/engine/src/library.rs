@@ -1,6 +1,7 @@
 //! `Library`: the one facade the shells use. Its methods are the product's
 //! verbs; everything behind them lives in the catalog and ingest modules.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use crate::catalog::{Catalog, ErrorEntry, PhotoInfo, Root, StatusCounts};
@@ -11,6 +12,7 @@ use crate::ingest::decode;
 use crate::ingest::thumbs::ThumbCache;
 use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
 use crate::paths;
+use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorIndex};
 use shoebox_model::{DeviceChoice, ResolveOptions};
 
 pub const CATALOG_FILE: &str = "catalog.sqlite";
@@ -20,6 +22,8 @@ pub struct Library {
     dir: PathBuf,
     catalog: Catalog,
     thumbs: ThumbCache,
+    /// Loaded on the first search, then kept in sync with the catalog.
+    index: RefCell<Option<VectorIndex>>,
 }
 
 impl Library {
@@ -50,6 +54,7 @@ impl Library {
             dir,
             catalog,
             thumbs,
+            index: RefCell::new(None),
         })
     }
 
@@ -140,7 +145,9 @@ impl Library {
             thumbs: &self.thumbs,
             times,
         };
-        ingest::run_scan(&ctx, &roots, opts, on_progress)
+        let report = ingest::run_scan(&ctx, &roots, opts, on_progress)?;
+        self.catalog.trim_change_log()?;
+        Ok(report)
     }
 
     pub fn status(&self) -> Result<StatusCounts> {
@@ -254,7 +261,9 @@ impl Library {
         on_progress: &(dyn Fn(&EmbedProgress) + Sync),
     ) -> Result<EmbedReport> {
         self.catalog.set_active_model(model.row.id)?;
-        embed::run_embed_job(self.catalog.path(), model, opts, on_progress)
+        let report = embed::run_embed_job(self.catalog.path(), model, opts, on_progress)?;
+        self.catalog.trim_change_log()?;
+        Ok(report)
     }
 
     /// A file's embedding as the job computes it (reduced decode, EXIF
@@ -279,6 +288,90 @@ impl Library {
 
     pub fn embed_texts(&self, model: &LoadedModel, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
         Ok(model.model.embed_texts(texts)?)
+    }
+}
+
+/// Search verbs.
+impl Library {
+    /// Runs a query in Shoebox's query language (see `search::query`).
+    pub fn search(
+        &self,
+        model: &LoadedModel,
+        text: &str,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults> {
+        let query = search::parse(text, chrono::Local::now().date_naive())?;
+        let mut vectors = QueryVectors::default();
+        if !query.text.is_empty() {
+            vectors.text = model.model.embed_texts(&[query.text.as_str()])?.pop();
+        }
+        if !query.negative.is_empty() {
+            let negatives: Vec<&str> = query.negative.iter().map(String::as_str).collect();
+            vectors.negative = model.model.embed_texts(&negatives)?;
+        }
+        let like = query.filters.like;
+        if let Some(id) = like {
+            vectors.like = Some(self.photo_vector(model, id)?);
+        }
+        // "like this one but ...": the source photo is not an answer.
+        self.with_index(model, |index| {
+            search::execute(index, &self.catalog, query, &vectors, opts, like)
+        })
+    }
+
+    /// Photos that look like photo `id`.
+    pub fn similar(
+        &self,
+        model: &LoadedModel,
+        id: i64,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults> {
+        let vectors = QueryVectors {
+            like: Some(self.photo_vector(model, id)?),
+            ..Default::default()
+        };
+        let query = search::Query {
+            filters: search::Filters {
+                like: Some(id),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.with_index(model, |index| {
+            search::execute(index, &self.catalog, query, &vectors, opts, Some(id))
+        })
+    }
+
+    fn photo_vector(&self, model: &LoadedModel, id: i64) -> Result<Vec<f32>> {
+        self.catalog.embedding(id, model.row.id)?.ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "photo {id} has no embedding for {} yet; run `shoebox embed` first",
+                model.row.key
+            ))
+        })
+    }
+
+    /// Runs `f` on the search index for `model`, loading it on first use
+    /// and otherwise applying only what changed since the last query.
+    pub fn with_index<T>(
+        &self,
+        model: &LoadedModel,
+        f: impl FnOnce(&VectorIndex) -> Result<T>,
+    ) -> Result<T> {
+        let mut slot = self.index.borrow_mut();
+        match slot.as_mut() {
+            Some(index) if index.model_id() == model.row.id => {
+                index.refresh(&self.catalog)?;
+            }
+            _ => {
+                *slot = Some(VectorIndex::load(
+                    &self.catalog,
+                    model.row.id,
+                    model.row.dim,
+                )?);
+            }
+        }
+        f(slot.as_ref().expect("index just loaded"))
     }
 }
 

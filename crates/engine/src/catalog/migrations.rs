@@ -96,6 +96,54 @@ pub const MIGRATIONS: &[&str] = &[
         value       TEXT NOT NULL
     );
     "#,
+    // v4: tags, and a change log that long-running readers (the search
+    // index) follow to stay in sync with any writer, in this process or
+    // another, without reloading. A NULL photo_id means "many photos
+    // changed" (a folder went offline or came back).
+    r#"
+    CREATE TABLE photo_tags (
+        photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tag         TEXT NOT NULL,
+        source      TEXT NOT NULL DEFAULT 'user',
+        score       REAL,
+        PRIMARY KEY (photo_id, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX photo_tags_tag ON photo_tags(tag);
+    CREATE TABLE changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        photo_id    INTEGER
+    );
+    CREATE TRIGGER changes_embedding_insert AFTER INSERT ON embeddings
+        BEGIN INSERT INTO changes (photo_id) VALUES (NEW.photo_id); END;
+    CREATE TRIGGER changes_embedding_update AFTER UPDATE ON embeddings
+        BEGIN INSERT INTO changes (photo_id) VALUES (NEW.photo_id); END;
+    CREATE TRIGGER changes_embedding_delete AFTER DELETE ON embeddings
+        BEGIN INSERT INTO changes (photo_id) VALUES (OLD.photo_id); END;
+    CREATE TRIGGER changes_photo_update AFTER UPDATE OF
+        taken_at, camera_make, camera_model, gps_lat, gps_lon, format ON photos
+        BEGIN INSERT INTO changes (photo_id) VALUES (NEW.id); END;
+    CREATE TRIGGER changes_photo_delete AFTER DELETE ON photos
+        BEGIN INSERT INTO changes (photo_id) VALUES (OLD.id); END;
+    CREATE TRIGGER changes_file_insert AFTER INSERT ON files WHEN NEW.photo_id IS NOT NULL
+        BEGIN INSERT INTO changes (photo_id) VALUES (NEW.photo_id); END;
+    CREATE TRIGGER changes_file_update AFTER UPDATE OF photo_id, status, path, root_id ON files
+        WHEN OLD.photo_id IS NOT NEW.photo_id OR OLD.status IS NOT NEW.status
+          OR OLD.path IS NOT NEW.path OR OLD.root_id IS NOT NEW.root_id
+        BEGIN
+            INSERT INTO changes (photo_id) SELECT OLD.photo_id WHERE OLD.photo_id IS NOT NULL;
+            INSERT INTO changes (photo_id) SELECT NEW.photo_id
+                WHERE NEW.photo_id IS NOT NULL AND NEW.photo_id IS NOT OLD.photo_id;
+        END;
+    CREATE TRIGGER changes_file_delete AFTER DELETE ON files WHEN OLD.photo_id IS NOT NULL
+        BEGIN INSERT INTO changes (photo_id) VALUES (OLD.photo_id); END;
+    CREATE TRIGGER changes_root_online AFTER UPDATE OF online ON roots
+        WHEN OLD.online IS NOT NEW.online
+        BEGIN INSERT INTO changes (photo_id) VALUES (NULL); END;
+    CREATE TRIGGER changes_tag_insert AFTER INSERT ON photo_tags
+        BEGIN INSERT INTO changes (photo_id) VALUES (NEW.photo_id); END;
+    CREATE TRIGGER changes_tag_delete AFTER DELETE ON photo_tags
+        BEGIN INSERT INTO changes (photo_id) VALUES (OLD.photo_id); END;
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -6,6 +6,7 @@ mod migrations;
 mod photos;
 mod queries;
 mod roots;
+mod search;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
+pub use search::{Changes, IndexRow};
 
 /// One connection to the catalog file. Open one per thread: WAL lets readers
 /// run beside the single writer.

@@ -1,0 +1,239 @@
+//! Read side of search: what the in-memory index loads, the change log it
+//! follows, and the rows behind a page of results.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::embeddings::blob_to_vector;
+use super::Catalog;
+use crate::error::Result;
+
+/// Everything the index keeps about one visible photo.
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    pub photo_id: i64,
+    /// The active model's vector, when the photo has one.
+    pub vector: Option<Vec<f32>>,
+    pub taken_at: Option<String>,
+    pub camera: String,
+    pub has_gps: bool,
+    pub format: String,
+    /// Folder names from each file's root down to its directory.
+    pub folders: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// What changed since a point in the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    /// These photos changed (ids may repeat).
+    Photos(Vec<i64>),
+    /// Too much changed, or the log was trimmed past our point: reload.
+    Everything,
+}
+
+/// Photos with a readable file in an online folder.
+const VISIBLE: &str = "EXISTS (SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
+     WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)";
+
+/// Keep this many change rows; a reader further behind reloads.
+const CHANGE_LOG_KEEP: i64 = 1_000_000;
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+impl Catalog {
+    /// Runs `f` inside one read transaction, so everything it reads comes
+    /// from one snapshot of the catalog (WAL readers never block writers).
+    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Catalog) -> Result<T>) -> Result<T> {
+        let tx = self.conn.unchecked_transaction()?;
+        let out = f(self);
+        tx.finish()?;
+        out
+    }
+
+    pub fn change_seq(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Changes after `seq`, and the new position.
+    pub fn changes_since(&self, seq: i64) -> Result<(i64, Changes)> {
+        let oldest: Option<i64> = self
+            .conn
+            .query_row("SELECT MIN(seq) FROM changes", [], |r| r.get(0))?;
+        let latest = self.change_seq()?;
+        if latest == seq {
+            return Ok((seq, Changes::Photos(Vec::new())));
+        }
+        if oldest.is_some_and(|o| o > seq + 1) {
+            return Ok((latest, Changes::Everything));
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT photo_id FROM changes WHERE seq > ?1 AND seq <= ?2")?;
+        let ids: Vec<Option<i64>> = stmt
+            .query_map(params![seq, latest], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if ids.iter().any(Option::is_none) {
+            return Ok((latest, Changes::Everything));
+        }
+        Ok((latest, Changes::Photos(ids.into_iter().flatten().collect())))
+    }
+
+    /// Drops old change rows; readers that fell further behind reload.
+    pub fn trim_change_log(&self) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM changes WHERE seq < (SELECT MAX(seq) FROM changes) - ?1",
+            [CHANGE_LOG_KEEP],
+        )?;
+        Ok(())
+    }
+
+    /// Index rows of visible photos: all of them, or only those in `only`
+    /// (ids missing from the answer are no longer visible).
+    pub fn index_rows(&self, model_id: i64, only: Option<&[i64]>) -> Result<Vec<IndexRow>> {
+        let mut out = Vec::new();
+        match only {
+            None => self.index_rows_where(model_id, "1", &mut out)?,
+            Some(ids) => {
+                for chunk in ids.chunks(500) {
+                    let clause = format!("p.id IN ({})", id_list(chunk));
+                    self.index_rows_where(model_id, &clause, &mut out)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn index_rows_where(&self, model_id: i64, clause: &str, out: &mut Vec<IndexRow>) -> Result<()> {
+        let first = out.len();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT p.id, p.taken_at, TRIM(COALESCE(p.camera_make, '') || ' ' || COALESCE(p.camera_model, '')),
+                    p.gps_lat IS NOT NULL, p.format, e.vector
+             FROM photos p LEFT JOIN embeddings e ON e.photo_id = p.id AND e.model_id = ?1
+             WHERE {VISIBLE} AND {clause} ORDER BY p.id"
+        ))?;
+        let rows = stmt.query_map([model_id], |r| {
+            Ok(IndexRow {
+                photo_id: r.get(0)?,
+                taken_at: r.get(1)?,
+                camera: r.get(2)?,
+                has_gps: r.get(3)?,
+                format: r.get(4)?,
+                vector: r.get::<_, Option<Vec<u8>>>(5)?.map(|b| blob_to_vector(&b)),
+                folders: Vec::new(),
+                tags: Vec::new(),
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+        let slots: HashMap<i64, usize> = out[first..]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.photo_id, first + i))
+            .collect();
+        if slots.is_empty() {
+            return Ok(());
+        }
+        let mut folders = self.conn.prepare(&format!(
+            "SELECT f.photo_id, f.display_path, r.display_path FROM photos p
+             JOIN files f ON f.photo_id = p.id JOIN roots r ON r.id = f.root_id
+             WHERE f.status = 'ok' AND r.online = 1 AND {clause}"
+        ))?;
+        let rows = folders.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, file, root) = row?;
+            if let Some(&slot) = slots.get(&id) {
+                for name in folder_names(&file, &root) {
+                    if !out[slot].folders.contains(&name) {
+                        out[slot].folders.push(name);
+                    }
+                }
+            }
+        }
+        let mut tags = self.conn.prepare(&format!(
+            "SELECT p.id, t.tag FROM photos p JOIN photo_tags t ON t.photo_id = p.id WHERE {clause}"
+        ))?;
+        let rows = tags.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, tag) = row?;
+            if let Some(&slot) = slots.get(&id) {
+                out[slot].tags.push(tag);
+            }
+        }
+        Ok(())
+    }
+
+    /// Exact vectors of these photos for the model (for re-ranking).
+    pub fn vectors(&self, model_id: i64, ids: &[i64]) -> Result<HashMap<i64, Vec<f32>>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT photo_id, vector FROM embeddings WHERE model_id = ?1 AND photo_id IN ({})",
+                id_list(chunk)
+            ))?;
+            let rows = stmt.query_map([model_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })?;
+            for row in rows {
+                let (id, blob) = row?;
+                out.insert(id, blob_to_vector(&blob));
+            }
+        }
+        Ok(out)
+    }
+
+    /// For a page of results: one readable path and the date of each photo
+    /// that is still visible. Photos that vanished are simply absent.
+    pub fn hit_rows(&self, ids: &[i64]) -> Result<HashMap<i64, (String, Option<String>)>> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT p.id, (SELECT f.display_path FROM files f JOIN roots r ON r.id = f.root_id
+                               WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1
+                               ORDER BY f.id LIMIT 1), p.taken_at
+                 FROM photos p WHERE p.id IN ({}) AND {VISIBLE}",
+                id_list(chunk)
+            ))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })?;
+            for row in rows {
+                let (id, path, taken) = row?;
+                out.insert(id, (path, taken));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The root folder's own name and every folder below it down to the file's
+/// directory: `in:` matches any of them.
+fn folder_names(file: &str, root: &str) -> Vec<String> {
+    let file = std::path::Path::new(file);
+    let root = std::path::Path::new(root);
+    let mut names: Vec<String> = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .into_iter()
+        .collect();
+    if let Some(dir) = file.parent() {
+        if let Ok(rel) = dir.strip_prefix(root) {
+            names.extend(rel.iter().map(|c| c.to_string_lossy().into_owned()));
+        }
+    }
+    names
+}

@@ -1,0 +1,399 @@
+//! The in-memory search index: every visible photo's filterable facts, and
+//! the active model's vectors as int8. Loaded once, then kept in sync by
+//! following the catalog's change log, so queries never touch SQLite except
+//! to re-rank a few candidates and read the page they return.
+
+use std::collections::{HashMap, HashSet};
+
+use super::quant::{dot_i8, quantize};
+use super::query::Filters;
+use crate::catalog::{Catalog, Changes, IndexRow};
+use crate::error::Result;
+
+/// No date known.
+const NO_TIME: i64 = i64::MIN;
+
+/// Strings shared by many photos (cameras, formats, folder names, tags),
+/// stored once, lowercased.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        let key = s.to_lowercase();
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(key.clone());
+        self.ids.insert(key, id);
+        id
+    }
+
+    fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(&s.to_lowercase()).copied()
+    }
+
+    /// Ids of every string containing one of `needles` (case-insensitive).
+    fn containing(&self, needles: &[String]) -> HashSet<u32> {
+        let needles: Vec<String> = needles.iter().map(|n| n.to_lowercase()).collect();
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| needles.iter().any(|n| name.contains(n.as_str())))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+}
+
+/// Filterable facts about one photo.
+#[derive(Debug, Clone)]
+struct Meta {
+    /// Local wall-clock seconds of the date taken (the offset is dropped:
+    /// "photos from December" means December where they were taken).
+    taken: i64,
+    month: u8,
+    camera: u32,
+    format: u32,
+    gps: bool,
+    folders: Box<[u32]>,
+    tags: Box<[u32]>,
+}
+
+/// A compiled filter: everything resolved to interned ids and seconds.
+pub struct Predicate {
+    after: Option<i64>,
+    before: Option<i64>,
+    months: u16,
+    folders: Option<HashSet<u32>>,
+    cameras: Option<HashSet<u32>>,
+    /// `None` inside means a required tag nobody has: nothing matches.
+    tags: Vec<Option<u32>>,
+    gps: Option<bool>,
+    formats: Option<HashSet<u32>>,
+}
+
+impl Predicate {
+    fn matches(&self, m: &Meta) -> bool {
+        if self.after.is_some() || self.before.is_some() || self.months != 0 {
+            if m.taken == NO_TIME {
+                return false;
+            }
+            if self.after.is_some_and(|a| m.taken < a) || self.before.is_some_and(|b| m.taken >= b)
+            {
+                return false;
+            }
+            if self.months != 0 && self.months & (1 << m.month) == 0 {
+                return false;
+            }
+        }
+        if self.gps.is_some_and(|g| g != m.gps) {
+            return false;
+        }
+        if let Some(c) = &self.cameras {
+            if !c.contains(&m.camera) {
+                return false;
+            }
+        }
+        if let Some(f) = &self.formats {
+            if !f.contains(&m.format) {
+                return false;
+            }
+        }
+        if let Some(f) = &self.folders {
+            if !m.folders.iter().any(|id| f.contains(id)) {
+                return false;
+            }
+        }
+        self.tags
+            .iter()
+            .all(|t| t.is_some_and(|t| m.tags.contains(&t)))
+    }
+}
+
+/// Local wall-clock seconds from an RFC 3339 string, ignoring its offset.
+fn local_seconds(rfc3339: &str) -> Option<(i64, u8)> {
+    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    let naive = t.naive_local();
+    use chrono::Datelike;
+    Some((naive.and_utc().timestamp(), naive.month() as u8))
+}
+
+fn day_start(date: chrono::NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp()
+}
+
+pub struct VectorIndex {
+    model_id: i64,
+    dim: usize,
+    /// Position in the catalog's change log this index reflects.
+    seq: i64,
+    slots: HashMap<i64, usize>,
+    /// Photo id per slot; -1 marks a free slot.
+    ids: Vec<i64>,
+    codes: Vec<i8>,
+    /// Per-slot scale; 0 when the photo has no vector yet.
+    scales: Vec<f32>,
+    meta: Vec<Meta>,
+    free: Vec<usize>,
+    strings: Interner,
+}
+
+/// A scored candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored {
+    pub photo_id: i64,
+    pub score: f32,
+    pub taken: i64,
+}
+
+impl VectorIndex {
+    /// Loads every visible photo, with the model's vectors, from one
+    /// snapshot of the catalog.
+    pub fn load(catalog: &Catalog, model_id: i64, dim: usize) -> Result<Self> {
+        let mut index = VectorIndex {
+            model_id,
+            dim,
+            seq: 0,
+            slots: HashMap::new(),
+            ids: Vec::new(),
+            codes: Vec::new(),
+            scales: Vec::new(),
+            meta: Vec::new(),
+            free: Vec::new(),
+            strings: Interner::default(),
+        };
+        index.reload(catalog)?;
+        Ok(index)
+    }
+
+    fn reload(&mut self, catalog: &Catalog) -> Result<()> {
+        let (seq, rows) =
+            catalog.read_snapshot(|c| Ok((c.change_seq()?, c.index_rows(self.model_id, None)?)))?;
+        self.slots.clear();
+        self.ids.clear();
+        self.codes.clear();
+        self.scales.clear();
+        self.meta.clear();
+        self.free.clear();
+        self.ids.reserve(rows.len());
+        self.codes.reserve(rows.len() * self.dim);
+        for row in rows {
+            self.upsert(row);
+        }
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// Applies whatever changed in the catalog since the last sync.
+    /// Returns how many photos were updated.
+    pub fn refresh(&mut self, catalog: &Catalog) -> Result<usize> {
+        let model_id = self.model_id;
+        let seq = self.seq;
+        let (latest, changes, rows) = catalog.read_snapshot(|c| {
+            let (latest, changes) = c.changes_since(seq)?;
+            let rows = match &changes {
+                Changes::Photos(ids) if !ids.is_empty() => {
+                    let mut ids = ids.clone();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    Some((ids.clone(), c.index_rows(model_id, Some(&ids))?))
+                }
+                _ => None,
+            };
+            Ok((latest, changes, rows))
+        })?;
+        match (changes, rows) {
+            (Changes::Everything, _) => {
+                self.reload(catalog)?;
+                Ok(self.len())
+            }
+            (_, Some((ids, rows))) => {
+                let n = ids.len();
+                for id in ids {
+                    self.remove(id);
+                }
+                for row in rows {
+                    self.upsert(row);
+                }
+                self.seq = latest;
+                Ok(n)
+            }
+            _ => {
+                self.seq = latest;
+                Ok(0)
+            }
+        }
+    }
+
+    fn upsert(&mut self, row: IndexRow) {
+        let slot = match self.slots.get(&row.photo_id) {
+            Some(&s) => s,
+            None => match self.free.pop() {
+                Some(s) => s,
+                None => {
+                    self.ids.push(-1);
+                    self.codes.extend(std::iter::repeat_n(0, self.dim));
+                    self.scales.push(0.0);
+                    self.meta.push(Meta {
+                        taken: NO_TIME,
+                        month: 0,
+                        camera: 0,
+                        format: 0,
+                        gps: false,
+                        folders: Box::new([]),
+                        tags: Box::new([]),
+                    });
+                    self.ids.len() - 1
+                }
+            },
+        };
+        self.ids[slot] = row.photo_id;
+        self.slots.insert(row.photo_id, slot);
+        let codes = &mut self.codes[slot * self.dim..(slot + 1) * self.dim];
+        self.scales[slot] = match &row.vector {
+            Some(v) if v.len() == self.dim => quantize(v, codes),
+            _ => {
+                codes.iter_mut().for_each(|c| *c = 0);
+                0.0
+            }
+        };
+        let (taken, month) = row
+            .taken_at
+            .as_deref()
+            .and_then(local_seconds)
+            .unwrap_or((NO_TIME, 0));
+        self.meta[slot] = Meta {
+            taken,
+            month,
+            camera: self.strings.intern(&row.camera),
+            format: self.strings.intern(&row.format),
+            gps: row.has_gps,
+            folders: row.folders.iter().map(|f| self.strings.intern(f)).collect(),
+            tags: row.tags.iter().map(|t| self.strings.intern(t)).collect(),
+        };
+    }
+
+    fn remove(&mut self, photo_id: i64) {
+        if let Some(slot) = self.slots.remove(&photo_id) {
+            self.ids[slot] = -1;
+            self.scales[slot] = 0.0;
+            self.free.push(slot);
+        }
+    }
+
+    /// Visible photos in the index.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Photos that have a vector.
+    pub fn vectors(&self) -> usize {
+        self.slots
+            .values()
+            .filter(|&&s| self.scales[s] != 0.0)
+            .count()
+    }
+
+    pub fn model_id(&self) -> i64 {
+        self.model_id
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Bytes held for vectors (codes and scales).
+    pub fn vector_bytes(&self) -> usize {
+        self.codes.capacity() + self.scales.capacity() * 4
+    }
+
+    pub fn compile(&self, f: &Filters) -> Predicate {
+        let months = f.months.iter().fold(0u16, |m, &mo| m | (1 << mo));
+        let non_empty = |v: &[String]| (!v.is_empty()).then(|| self.strings.containing(v));
+        let formats = (!f.types.is_empty()).then(|| {
+            f.types
+                .iter()
+                .filter_map(|t| self.strings.get(t))
+                .collect::<HashSet<u32>>()
+        });
+        Predicate {
+            after: f.after.map(day_start),
+            before: f.before.map(day_start),
+            months,
+            folders: non_empty(&f.folders),
+            cameras: non_empty(&f.cameras),
+            tags: f.tags.iter().map(|t| self.strings.get(t)).collect(),
+            gps: f.has_gps,
+            formats,
+        }
+    }
+
+    /// Photos passing the filter, each with its approximate cosine to
+    /// `query` (a unit vector), or 0 without a query. With a query, photos
+    /// without a vector are left out.
+    pub fn score(&self, pred: &Predicate, query: Option<&[f32]>) -> Vec<Scored> {
+        let mut q_codes = vec![0i8; self.dim];
+        let q_scale = query.map(|q| quantize(q, &mut q_codes));
+        let score_range = |range: std::ops::Range<usize>| -> Vec<Scored> {
+            let mut out = Vec::new();
+            for slot in range {
+                let id = self.ids[slot];
+                if id < 0 || !pred.matches(&self.meta[slot]) {
+                    continue;
+                }
+                let score = match q_scale {
+                    Some(qs) => {
+                        let s = self.scales[slot];
+                        if s == 0.0 {
+                            continue;
+                        }
+                        let codes = &self.codes[slot * self.dim..(slot + 1) * self.dim];
+                        dot_i8(codes, &q_codes) as f32 * s * qs
+                    }
+                    None => 0.0,
+                };
+                out.push(Scored {
+                    photo_id: id,
+                    score,
+                    taken: self.meta[slot].taken,
+                });
+            }
+            out
+        };
+        let n = self.ids.len();
+        // Threads pay off only when the scan is long enough to dwarf their
+        // start-up (tens of microseconds) — around 50k vectors.
+        let threads = if n >= 50_000 {
+            std::thread::available_parallelism().map_or(1, |t| t.get())
+        } else {
+            1
+        };
+        if threads <= 1 {
+            return score_range(0..n);
+        }
+        let per = n.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let range = (t * per).min(n)..((t + 1) * per).min(n);
+                    scope.spawn(move || score_range(range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("scoring thread panicked"))
+                .collect()
+        })
+    }
+}

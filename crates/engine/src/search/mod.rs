@@ -1,0 +1,299 @@
+//! Search: a typed query (see [`query`]) against the in-memory index, with
+//! a relevance cut-off, exact re-ranking, date sort and pagination.
+
+mod index;
+mod quant;
+pub mod query;
+
+use serde::Serialize;
+
+pub use index::{Predicate, Scored, VectorIndex};
+pub use query::{parse, Filters, Query, QueryError};
+
+use crate::catalog::Catalog;
+use crate::error::{EngineError, Result};
+use quant::dot_f32;
+
+/// How much of each negative concept is subtracted from the query.
+const NEGATIVE_WEIGHT: f32 = 0.5;
+/// Robust z-score a photo needs to count as relevant (see [`Cutoff`]).
+const RELEVANCE_Z: f32 = 3.0;
+/// Candidates re-ranked with exact vectors beyond the page asked for.
+const RERANK_EXTRA: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Best match first (date first for queries without text).
+    #[default]
+    Relevance,
+    /// Newest first.
+    Date,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = EngineError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "relevance" | "score" => Ok(Sort::Relevance),
+            "date" | "newest" => Ok(Sort::Date),
+            other => Err(EngineError::Invalid(format!(
+                "unknown sort '{other}': use relevance or date"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    pub limit: usize,
+    pub offset: usize,
+    pub sort: Sort,
+    /// Return everything that passes the filters, ignoring the cut-off.
+    pub all: bool,
+    /// A fixed minimum score instead of the adaptive cut-off.
+    pub min_score: Option<f32>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            limit: 50,
+            offset: 0,
+            sort: Sort::Relevance,
+            all: false,
+            min_score: None,
+        }
+    }
+}
+
+/// The query vectors a search needs, produced by the caller's model so
+/// this module stays independent of inference.
+#[derive(Debug, Clone, Default)]
+pub struct QueryVectors {
+    /// Unit vector of the positive text, if any.
+    pub text: Option<Vec<f32>>,
+    /// Unit vector of the `like:` photo (or the photo of a similar search).
+    pub like: Option<Vec<f32>>,
+    /// Unit vectors of the negative concepts.
+    pub negative: Vec<Vec<f32>>,
+}
+
+/// Why the result list ends where it does.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cutoff {
+    /// The minimum score a result needed (null: no cut-off applied).
+    pub min_score: Option<f32>,
+    /// Median score over the filtered candidates: what "unrelated" scores.
+    pub median: f32,
+    /// Robust spread (1.4826 × median absolute deviation) of those scores.
+    pub spread: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: i64,
+    pub path: String,
+    /// Cosine similarity to the query (null for filter-only searches).
+    pub score: Option<f32>,
+    pub taken_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    pub query: Query,
+    pub results: Vec<Hit>,
+    /// Results in all pages (above the cut-off, after filters).
+    pub total: usize,
+    /// Photos that passed the filters before the cut-off.
+    pub candidates: usize,
+    pub cutoff: Option<Cutoff>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+fn normalized(mut v: Vec<f32>) -> Vec<f32> {
+    let n = dot_f32(&v, &v).sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= n);
+    v
+}
+
+/// The single vector ranked against: positives added, negatives
+/// subtracted. `None` when the query has no positive part.
+pub fn combine(vectors: &QueryVectors) -> Option<Vec<f32>> {
+    let positive = match (&vectors.text, &vectors.like) {
+        (Some(t), Some(l)) => normalized(t.iter().zip(l).map(|(a, b)| a + b).collect()),
+        (Some(v), None) | (None, Some(v)) => v.clone(),
+        (None, None) => return None,
+    };
+    let mut w = positive;
+    for n in &vectors.negative {
+        w.iter_mut()
+            .zip(n)
+            .for_each(|(a, b)| *a -= NEGATIVE_WEIGHT * b);
+    }
+    Some(normalized(w))
+}
+
+fn median(values: &mut [f32]) -> f32 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mid = values.len() / 2;
+    *values.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1
+}
+
+/// Median and robust spread of the scores, from a strided sample: the bulk
+/// of a library is unrelated to any one query, so the median and MAD
+/// describe "unrelated" even when a third of the photos match.
+fn score_stats(scored: &[Scored]) -> (f32, f32) {
+    const SAMPLE: usize = 20_000;
+    let step = (scored.len() / SAMPLE).max(1);
+    let mut sample: Vec<f32> = scored.iter().step_by(step).map(|s| s.score).collect();
+    let med = median(&mut sample);
+    let mut dev: Vec<f32> = sample.iter().map(|s| (s - med).abs()).collect();
+    (med, 1.4826 * median(&mut dev))
+}
+
+/// Runs a parsed query. `exclude` drops one photo (the source of a
+/// similar-photo search).
+pub fn execute(
+    index: &VectorIndex,
+    catalog: &Catalog,
+    query: Query,
+    vectors: &QueryVectors,
+    opts: &SearchOptions,
+    exclude: Option<i64>,
+) -> Result<SearchResults> {
+    let pred = index.compile(&query.filters);
+    let ranked = combine(vectors);
+    let mut scored = index.score(&pred, ranked.as_deref());
+    if let Some(x) = exclude {
+        scored.retain(|s| s.photo_id != x);
+    }
+    let candidates = scored.len();
+
+    // Negative-only queries: drop photos that clearly show the concept.
+    if ranked.is_none() && !vectors.negative.is_empty() {
+        let neg = normalized(
+            vectors
+                .negative
+                .iter()
+                .fold(vec![0.0; index.dim()], |mut acc, n| {
+                    acc.iter_mut().zip(n).for_each(|(a, b)| *a += b);
+                    acc
+                }),
+        );
+        let with_neg = index.score(&pred, Some(&neg));
+        let (med, spread) = score_stats(&with_neg);
+        let shows: std::collections::HashSet<i64> = with_neg
+            .iter()
+            .filter(|s| s.score >= med + RELEVANCE_Z * spread)
+            .map(|s| s.photo_id)
+            .collect();
+        scored.retain(|s| !shows.contains(&s.photo_id));
+    }
+
+    let cutoff = ranked.as_ref().map(|_| {
+        let (median, spread) = score_stats(&scored);
+        let min_score = if opts.all {
+            None
+        } else {
+            Some(opts.min_score.unwrap_or(median + RELEVANCE_Z * spread))
+        };
+        Cutoff {
+            min_score,
+            median,
+            spread,
+        }
+    });
+    if let Some(min) = cutoff.as_ref().and_then(|c| c.min_score) {
+        scored.retain(|s| s.score >= min);
+    }
+    let total = scored.len();
+    let page_end = (opts.offset + opts.limit).min(total);
+    let sort = if ranked.is_none() {
+        Sort::Date
+    } else {
+        opts.sort
+    };
+
+    let page: Vec<(i64, Option<f32>)> = match sort {
+        Sort::Date => {
+            scored.sort_unstable_by(|a, b| b.taken.cmp(&a.taken).then(b.photo_id.cmp(&a.photo_id)));
+            let page = &scored[opts.offset.min(total)..page_end];
+            let exact = match &ranked {
+                Some(q) => exact_scores(catalog, index, q, page)?,
+                None => page.iter().map(|s| (s.photo_id, None)).collect(),
+            };
+            exact
+        }
+        Sort::Relevance => {
+            let q = ranked.as_ref().expect("relevance sort has a query vector");
+            // Pick a pool by approximate score, then order it exactly.
+            let pool = (page_end + RERANK_EXTRA).min(total);
+            if pool < total {
+                scored.select_nth_unstable_by(pool, |a, b| b.score.total_cmp(&a.score));
+                scored.truncate(pool);
+            }
+            let mut exact = exact_scores(catalog, index, q, &scored)?;
+            exact.sort_by(|a, b| {
+                b.1.unwrap_or(f32::MIN)
+                    .total_cmp(&a.1.unwrap_or(f32::MIN))
+                    .then(a.0.cmp(&b.0))
+            });
+            exact
+                .into_iter()
+                .skip(opts.offset)
+                .take(opts.limit)
+                .collect()
+        }
+    };
+
+    // Read the page from the catalog: anything deleted or gone offline
+    // since the index last synced is dropped here, never shown.
+    let ids: Vec<i64> = page.iter().map(|p| p.0).collect();
+    let rows = catalog.hit_rows(&ids)?;
+    let results = page
+        .into_iter()
+        .filter_map(|(id, score)| {
+            rows.get(&id).map(|(path, taken)| Hit {
+                id,
+                path: path.clone(),
+                score,
+                taken_at: taken.clone(),
+            })
+        })
+        .collect();
+    Ok(SearchResults {
+        query,
+        results,
+        total,
+        candidates,
+        cutoff,
+        sort,
+        offset: opts.offset,
+        limit: opts.limit,
+    })
+}
+
+/// Exact cosines from the catalog's f32 vectors (approximate ones for
+/// photos whose vector vanished meanwhile are dropped).
+fn exact_scores(
+    catalog: &Catalog,
+    index: &VectorIndex,
+    q: &[f32],
+    scored: &[Scored],
+) -> Result<Vec<(i64, Option<f32>)>> {
+    let ids: Vec<i64> = scored.iter().map(|s| s.photo_id).collect();
+    let vectors = catalog.vectors(index.model_id(), &ids)?;
+    Ok(scored
+        .iter()
+        .filter_map(|s| {
+            vectors
+                .get(&s.photo_id)
+                .map(|v| (s.photo_id, Some(dot_f32(v, q))))
+        })
+        .collect())
+}
