@@ -270,3 +270,145 @@ fn model_use_downloads_from_the_hub_and_then_works_offline() {
     assert!(doctor["features"].is_array());
     assert_eq!(doctor["offline"], true);
 }
+
+/// File name of a result or an `embed-image` row.
+fn file_name(path: &Value) -> String {
+    PathBuf::from(path.as_str().unwrap())
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Names ranked by cosine with `query`, best first: the brute-force f32
+/// reference that `search` and `similar` must reproduce.
+fn brute_force(images: &Value, query: &[f64]) -> Vec<(String, f64)> {
+    let mut ranked: Vec<(String, f64)> = images
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                file_name(&row["file"]),
+                cosine(&floats(&row["embedding"]), query),
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+}
+
+#[test]
+fn search_and_similar_rank_like_brute_force() {
+    let sb = Shoebox::new();
+    let photos = sb.tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(repo_root().join("tests/fixtures/cc0")).unwrap() {
+        let path = entry.unwrap().path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("png" | "jpg")
+        ) {
+            let copy = photos.join(path.file_name().unwrap());
+            std::fs::copy(&path, &copy).unwrap();
+            files.push(copy.to_string_lossy().into_owned());
+        }
+    }
+    let model = tiny_model();
+    let model = model.to_str().unwrap();
+    sb.json(&["add", photos.to_str().unwrap()]);
+    sb.json(&["scan"]);
+    sb.json(&["--model", model, "embed"]);
+    let images = sb.json(
+        &[
+            &["--model", model, "embed-image"][..],
+            &files.iter().map(String::as_str).collect::<Vec<_>>(),
+        ]
+        .concat(),
+    );
+    let text = sb.json(&["--model", model, "embed-text", "a cat on a sofa"]);
+    let reference = brute_force(&images, &floats(&text[0]["embedding"]));
+
+    let all = sb.json(&[
+        "--model",
+        model,
+        "search",
+        "a cat on a sofa",
+        "--all",
+        "--limit",
+        "100",
+    ]);
+    assert_eq!(all["query"]["text"], "a cat on a sofa");
+    let results = all["results"].as_array().unwrap();
+    assert_eq!(results.len(), files.len());
+    for (hit, (name, cos)) in results.iter().zip(&reference) {
+        assert_eq!(&file_name(&hit["path"]), name, "{all}");
+        let score = hit["score"].as_f64().unwrap();
+        assert!((score - cos).abs() < 1e-4, "{name}: score {score} vs {cos}");
+        assert!(hit["id"].as_i64().is_some() && hit.get("taken_at").is_some());
+    }
+    // Pages are slices of the same ranking.
+    let page = sb.json(&[
+        "--model",
+        model,
+        "search",
+        "a cat on a sofa",
+        "--all",
+        "--limit",
+        "2",
+        "--offset",
+        "2",
+    ]);
+    let page: Vec<&Value> = page["results"].as_array().unwrap().iter().collect();
+    assert_eq!(page, results[2..4].iter().collect::<Vec<_>>());
+    // A filter narrows the same ranking.
+    let pngs = sb.json(&[
+        "--model",
+        model,
+        "search",
+        "a cat on a sofa type:png",
+        "--all",
+    ]);
+    assert_eq!(pngs["query"]["text"], "a cat on a sofa");
+    let want: Vec<&String> = reference
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    let got: Vec<String> = pngs["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| file_name(&h["path"]))
+        .collect();
+    assert_eq!(got.iter().collect::<Vec<_>>(), want);
+
+    // Similar: by path, the source excluded, ranked by image cosine.
+    let source = &images[0];
+    let like = sb.json(&[
+        "--model",
+        model,
+        "similar",
+        source["file"].as_str().unwrap(),
+        "--all",
+    ]);
+    let expected: Vec<String> = brute_force(&images, &floats(&source["embedding"]))
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| *n != file_name(&source["file"]))
+        .collect();
+    let got: Vec<String> = like["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| file_name(&h["path"]))
+        .collect();
+    assert_eq!(got, expected);
+
+    // An unknown filter key fails with a message naming it.
+    let out = sb.run(&["--model", model, "search", "colour:red"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown filter 'colour:'"), "{err}");
+}

@@ -101,7 +101,9 @@ enum Command {
     /// Find photos by what they show, with filters (see README for the
     /// query language): `shoebox search "dog on the beach after:2019"`.
     Search {
-        /// The query; several words need no quotes.
+        /// The query; several words need no quotes. Quote a query with
+        /// `-word` ("beach -dog") or write `not dog`, so the shell's words
+        /// are not read as options.
         #[arg(required = true, num_args = 1..)]
         query: Vec<String>,
         #[command(flatten)]

@@ -49,7 +49,7 @@ pub enum EngineError {
     #[error(transparent)]
     Model(#[from] shoebox_model::Error),
 
-    #[error("{0}")]
+    #[error(transparent)]
     Query(#[from] crate::search::QueryError),
 }
 
