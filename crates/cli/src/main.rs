@@ -144,6 +144,7 @@ impl PageArgs {
             sort: self.sort.parse()?,
             all: self.all,
             min_score: self.min_score,
+            ..SearchOptions::default()
         })
     }
 }

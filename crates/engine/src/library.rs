@@ -11,6 +11,7 @@ use crate::ingest::analyze::StageTimes;
 use crate::ingest::decode;
 use crate::ingest::thumbs::ThumbCache;
 use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
+use crate::model::ModelRegistry;
 use crate::paths;
 use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorIndex};
 use shoebox_model::{DeviceChoice, ResolveOptions};
@@ -313,9 +314,10 @@ impl Library {
         if let Some(id) = like {
             vectors.like = Some(self.photo_vector(model, id)?);
         }
+        let opts = with_model_relevance(model, opts);
         // "like this one but ...": the source photo is not an answer.
         self.with_index(model, |index| {
-            search::execute(index, &self.catalog, query, &vectors, opts, like)
+            search::execute(index, &self.catalog, query, &vectors, &opts, like)
         })
     }
 
@@ -337,8 +339,9 @@ impl Library {
             },
             ..Default::default()
         };
+        let opts = with_model_relevance(model, opts);
         self.with_index(model, |index| {
-            search::execute(index, &self.catalog, query, &vectors, opts, Some(id))
+            search::execute(index, &self.catalog, query, &vectors, &opts, Some(id))
         })
     }
 
@@ -372,6 +375,13 @@ impl Library {
             }
         }
         f(slot.as_ref().expect("index just loaded"))
+    }
+}
+
+fn with_model_relevance(model: &LoadedModel, opts: &SearchOptions) -> SearchOptions {
+    SearchOptions {
+        relevance: ModelRegistry::builtin().relevance_for(&model.row.key),
+        ..opts.clone()
     }
 }
 

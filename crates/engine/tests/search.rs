@@ -11,7 +11,9 @@ use shoebox_engine::catalog::EmbedOutcome;
 use shoebox_engine::embed::{EmbedOptions, LoadedModel};
 use shoebox_engine::ingest::ScanOptions;
 use shoebox_engine::model::{DeviceChoice, ResolveOptions};
-use shoebox_engine::search::{self, QueryVectors, SearchOptions, SearchResults, Sort, VectorIndex};
+use shoebox_engine::search::{
+    self, QueryVectors, RelevancePolicy, SearchOptions, SearchResults, Sort, VectorIndex,
+};
 use shoebox_engine::Library;
 use support::*;
 
@@ -202,7 +204,7 @@ fn cutoff_keeps_clear_matches_and_drops_an_unrelated_library() {
     }
     let (f, model, ids) = library_with_vectors(&vectors);
     let index = VectorIndex::load(f.lib.catalog(), model.row.id, dim).unwrap();
-    let run = |q: &[f32], all: bool| {
+    let run_with = |q: &[f32], all: bool, relevance: RelevancePolicy| {
         search::execute(
             &index,
             f.lib.catalog(),
@@ -214,12 +216,14 @@ fn cutoff_keeps_clear_matches_and_drops_an_unrelated_library() {
             &SearchOptions {
                 limit: 100,
                 all,
+                relevance,
                 ..Default::default()
             },
             None,
         )
         .unwrap()
     };
+    let run = |q: &[f32], all: bool| run_with(q, all, RelevancePolicy::default());
     let relevant: Vec<i64> = (0..10).map(|i| ids[i * 37]).collect();
     let cut = run(&query, false);
     let got: Vec<i64> = cut.results.iter().map(|h| h.id).collect();
@@ -237,6 +241,26 @@ fn cutoff_keeps_clear_matches_and_drops_an_unrelated_library() {
     // A query unrelated to every photo returns few results.
     let unrelated = unit_vectors(1, dim, 12345).pop().unwrap();
     assert!(run(&unrelated, false).total <= 10);
+    // The model's policy moves the cut-off: a stricter z keeps fewer, and
+    // a calibrated text floor drops matches below it.
+    let strict = RelevancePolicy {
+        z: 8.0,
+        text_floor: None,
+    };
+    assert!(run_with(&query, false, strict).total < cut.total);
+    // Halfway between the 5th and 6th match: the cut-off compares the
+    // index's int8 scores, which sit within ~1e-3 of the exact ones.
+    let floor = (cut.results[4].score.unwrap() + cut.results[5].score.unwrap()) / 2.0;
+    let floored = run_with(
+        &query,
+        false,
+        RelevancePolicy {
+            z: 3.0,
+            text_floor: Some(floor),
+        },
+    );
+    assert_eq!(floored.total, 5);
+    assert!(floored.results.iter().all(|h| h.score.unwrap() >= floor));
 }
 
 #[test]

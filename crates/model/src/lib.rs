@@ -19,4 +19,4 @@ pub use hub::{
     REQUIRED_FILES,
 };
 pub use model::ClipModel;
-pub use registry::{Family, ModelEntry, ModelRegistry};
+pub use registry::{Family, ModelEntry, ModelRegistry, RelevancePolicy};

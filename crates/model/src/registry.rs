@@ -55,6 +55,37 @@ pub struct ModelEntry {
     pub download_mb: Option<u64>,
     #[serde(default)]
     pub notes: String,
+    #[serde(default)]
+    pub relevance: RelevancePolicy,
+}
+
+/// How search tells relevant photos from the rest with this model's
+/// scores. Models differ in where their cosines sit (CLIP text-to-image
+/// scores cluster near 0.2–0.3, image-to-image far higher), so this is per
+/// model; the search applies it to each query's own score distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RelevancePolicy {
+    /// Robust z-score a photo needs: its score must reach the query's
+    /// median plus `z` times the scores' robust spread (1.4826 × MAD).
+    #[serde(default = "default_relevance_z")]
+    pub z: f32,
+    /// An absolute cosine a text match must also reach, once calibrated
+    /// on real weights for this model; `None` relies on the z-score alone.
+    #[serde(default)]
+    pub text_floor: Option<f32>,
+}
+
+fn default_relevance_z() -> f32 {
+    3.0
+}
+
+impl Default for RelevancePolicy {
+    fn default() -> Self {
+        RelevancePolicy {
+            z: default_relevance_z(),
+            text_floor: None,
+        }
+    }
 }
 
 fn main_revision() -> String {
@@ -127,6 +158,12 @@ impl ModelRegistry {
         self.models
             .iter()
             .find(|m| m.repo == repo && revision.is_none_or(|r| r == m.revision))
+    }
+
+    /// The relevance policy for stored-embedding key `repo@revision`;
+    /// the default for models outside the registry (local folders).
+    pub fn relevance_for(&self, key: &str) -> RelevancePolicy {
+        self.find(key).map(|m| m.relevance).unwrap_or_default()
     }
 
     pub(crate) fn known_names(&self) -> String {

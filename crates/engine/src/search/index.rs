@@ -318,6 +318,30 @@ impl VectorIndex {
         self.codes.capacity() + self.scales.capacity() * 4
     }
 
+    /// Approximate bytes held for everything but the vectors: photo ids,
+    /// filter facts with their folder and tag lists, the id → slot map, free
+    /// slots and interned strings (allocator overhead not included).
+    pub fn metadata_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let lists: usize = self
+            .meta
+            .iter()
+            .map(|m| (m.folders.len() + m.tags.len()) * size_of::<u32>())
+            .sum();
+        let strings: usize = self
+            .strings
+            .names
+            .iter()
+            .map(|s| 2 * (s.capacity() + size_of::<String>()) + size_of::<u32>())
+            .sum();
+        self.ids.capacity() * size_of::<i64>()
+            + self.meta.capacity() * size_of::<Meta>()
+            + lists
+            + self.slots.capacity() * (size_of::<(i64, usize)>() + 1)
+            + self.free.capacity() * size_of::<usize>()
+            + strings
+    }
+
     pub fn compile(&self, f: &Filters) -> Predicate {
         let months = f.months.iter().fold(0u16, |m, &mo| m | (1 << mo));
         let non_empty = |v: &[String]| (!v.is_empty()).then(|| self.strings.containing(v));

@@ -13,11 +13,10 @@ pub use query::{parse, Filters, Query, QueryError};
 use crate::catalog::Catalog;
 use crate::error::{EngineError, Result};
 use quant::dot_f32;
+pub use shoebox_model::RelevancePolicy;
 
 /// How much of each negative concept is subtracted from the query.
 const NEGATIVE_WEIGHT: f32 = 0.5;
-/// Robust z-score a photo needs to count as relevant (see [`Cutoff`]).
-const RELEVANCE_Z: f32 = 3.0;
 /// Candidates re-ranked with exact vectors beyond the page asked for.
 const RERANK_EXTRA: usize = 64;
 
@@ -53,6 +52,9 @@ pub struct SearchOptions {
     pub all: bool,
     /// A fixed minimum score instead of the adaptive cut-off.
     pub min_score: Option<f32>,
+    /// The model's cut-off rule (`Library::search` fills it in from the
+    /// model registry).
+    pub relevance: RelevancePolicy,
 }
 
 impl Default for SearchOptions {
@@ -63,6 +65,7 @@ impl Default for SearchOptions {
             sort: Sort::Relevance,
             all: false,
             min_score: None,
+            relevance: RelevancePolicy::default(),
         }
     }
 }
@@ -189,7 +192,7 @@ pub fn execute(
         let (med, spread) = score_stats(&with_neg);
         let shows: std::collections::HashSet<i64> = with_neg
             .iter()
-            .filter(|s| s.score >= med + RELEVANCE_Z * spread)
+            .filter(|s| s.score >= med + opts.relevance.z * spread)
             .map(|s| s.photo_id)
             .collect();
         scored.retain(|s| !shows.contains(&s.photo_id));
@@ -200,7 +203,12 @@ pub fn execute(
         let min_score = if opts.all {
             None
         } else {
-            Some(opts.min_score.unwrap_or(median + RELEVANCE_Z * spread))
+            let adaptive = median + opts.relevance.z * spread;
+            let floor = match (&vectors.text, opts.relevance.text_floor) {
+                (Some(_), Some(floor)) => adaptive.max(floor),
+                _ => adaptive,
+            };
+            Some(opts.min_score.unwrap_or(floor))
         };
         Cutoff {
             min_score,
