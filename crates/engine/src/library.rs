@@ -302,6 +302,17 @@ impl Library {
         opts: &SearchOptions,
     ) -> Result<SearchResults> {
         let query = search::parse(text, chrono::Local::now().date_naive())?;
+        self.search_query(model, query, opts)
+    }
+
+    /// Runs an already structured query: what the UI and the HTTP API send
+    /// when the user builds a search from controls rather than typing it.
+    pub fn search_query(
+        &self,
+        model: &LoadedModel,
+        query: search::Query,
+        opts: &SearchOptions,
+    ) -> Result<SearchResults> {
         let mut vectors = QueryVectors::default();
         if !query.text.is_empty() {
             vectors.text = model.model.embed_texts(&[query.text.as_str()])?.pop();

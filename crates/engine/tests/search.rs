@@ -448,6 +448,21 @@ fn every_filter_and_date_phrase() {
     let check = |q: &str, want: &[&str]| {
         let r = f.search(&model, q);
         assert_eq!(f.names(&r), want, "query {q:?} parsed as {:?}", r.query);
+        // The same query sent structured, as the UI and HTTP API do.
+        let json = serde_json::to_string(&r.query).unwrap();
+        let structured = f
+            .lib
+            .search_query(
+                &model,
+                serde_json::from_str(&json).unwrap(),
+                &SearchOptions {
+                    all: true,
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(f.names(&structured), want, "structured {json}");
     };
     check(
         "after:2019",

@@ -69,10 +69,13 @@
 //! before:2019`) are [`QueryError::EmptyDateRange`].
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A parsed search: what to embed, what to subtract, and how to filter.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+/// Shells that build queries from UI controls send this same structure
+/// (as JSON) instead of a string, so both paths run one search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Query {
     /// Free text to embed, with filters and date phrases removed and whitespace collapsed. May be empty.
     pub text: String,
@@ -81,7 +84,8 @@ pub struct Query {
     pub filters: Filters,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Filters {
     /// Taken on or after this local date (inclusive).
     pub after: Option<NaiveDate>,
