@@ -5,68 +5,8 @@
 //! Parsing is pure: [`parse`] takes the date "today" so relative phrases
 //! ("last year") are deterministic, and never touches the catalog.
 //!
-//! # Syntax
-//!
-//! | You type | Meaning |
-//! |---|---|
-//! | `dog on the beach` | Free text: embedded and ranked by similarity. Order and case are kept, runs of spaces collapse to one. |
-//! | `"summer of love"` | Quoted free text is taken literally: no filters, negations or dates are read inside it (quote `"May"` to search for the word). Quotes are removed. |
-//! | `-dog`, `-"red car"` | Subtract a concept. Only a leading `-` followed by a letter or a quote negates: `t-shirt`, `x-ray`, `-5` stay text. |
-//! | `not dog`, `not "red car"`, `not in the rain` | Subtract a concept. `not` takes the next word, with any little words before it (a, an, the, in, on, at, with, of, by, for, to). `not has:gps` = `-has:gps`. |
-//! | `dog -`, `dog not` | A trailing lone `-` or `not` is dropped (the user is still typing); a lone `-` elsewhere, and a `not` with nothing to negate (`not 10:30`, `not the`), stay text. |
-//! | `after:2019`, `after:2019-05`, `after:2019-05-17` | Taken on or after the **start** of that year, month or day. |
-//! | `before:2019`, `before:2019-05`, `before:2019-05-17` | Taken before the start of that year, month or day. |
-//! | `year:2019` | Taken in 2019: on or after 2019-01-01 and before 2020-01-01. |
-//! | `date:2019`, `date:2019-05`, `date:2019-05-17` | Taken during that year, month or day. |
-//! | `in:Trips`, `in:"Summer Trip"` | In a folder whose name contains the value (case-insensitive). Several: any of them. An unquoted value ends before a trailing `,` or `;`. |
-//! | `camera:canon`, `camera:"EOS R5"` | Camera make or model contains the value (case-insensitive). Several: any of them. |
-//! | `tag:beach` | Has the tag. Several: all of them. |
-//! | `has:gps` / `-has:gps`, `no:gps` | Has / has no GPS position (`location` is accepted for `gps`). |
-//! | `type:jpeg`, `type:png` | File type: jpeg (jpg, jpe, jfif), png, webp, gif, tiff (tif), bmp (dib), heif (heic, avif, hif), raw (every RAW kind), or one RAW kind (nef, cr2, cr3, arw, dng, raf, orf, rw2, ...). Several: any of them. |
-//! | `like:123` | Mix photo 123's image embedding into the query ("like this one but at night"). At most one. |
-//! | `in 2019`, `during 2019`, `from 2019`, `of 2019`, `on 2019` | Taken in 2019. A bare year (1900–2099) is only a date after one of these words (or since/before/after), next to a month or season, or in a range: `route 66`, `1984 poster`, `beach 2019` keep their numbers as text. |
-//! | `since 2019` | On or after 2019-01-01. |
-//! | `before 2019` | Before 2019-01-01 (same as `before:2019`). |
-//! | `after 2019` | After the **end** of 2019: from 2020-01-01. The words read as English; the `after:` filter means "from the start". |
-//! | `2018-2020`, `2018 to 2020`, `from 2018 to 2020`, `between 2018 and 2020` | From 2018-01-01 to the end of 2020. Any dated period works on either side: `from June 2018 to May 2019`. |
-//! | `2019-05`, `on 2019-05-17` (in the text) | That month or day. |
-//! | `1990s`, `the 1990's`, `in the 1990s` | 1990-01-01 up to 2000-01-01. |
-//! | `summer 2018`, `summer of 2018`, `2018 summer` | 2018-06-01 up to 2018-09-01. |
-//! | `summer`, `in summer`, `in the summer` | Months 6, 7, 8 of any year. |
-//! | `spring` 3–5, `summer` 6–8, `autumn`/`fall` 9–11, `winter` 12–2 | Seasons are northern-hemisphere meteorological seasons. `winter 2018` (or `winter 2018-2019`) = 2018-12-01 up to 2019-03-01; `winter` alone = months 12, 1, 2. |
-//! | `December`, `dec`, `in December` | Month 12 of any year. Several month or season words: any of them. |
-//! | `December 2019`, `Dec 2019`, `December of 2019` | 2019-12-01 up to 2020-01-01. |
-//! | `today`, `yesterday` | That day. |
-//! | `this week`, `last week` | Monday of this week up to tomorrow; the last 7 days (today − 7 up to tomorrow). |
-//! | `this month`, `last month` | The calendar month; the previous calendar month. |
-//! | `this year`, `last year` | The calendar year; the previous calendar year. A possessive is fine: `last year's party`. |
-//! | `last summer`, `last December` | The most recent one that has ended. |
-//! | `this summer`, `this December` | The most recent one that has begun. |
-//! | `since`/`before`/`after` + any of the above | `since last summer`, `before December 2019`, `after yesterday`. With a month or season and no year (`since December`), the most recent one that has begun. |
-//!
-//! Filter keys are case-insensitive and values may be quoted. Several date
-//! constraints intersect (the latest start, the earliest end); if nothing is
-//! left the query is an error. Date phrases and filters are removed from the
-//! text together with the words introducing them ("dog on the beach in 2019"
-//! → text "dog on the beach").
-//!
-//! Ambiguous words are only dates with a clue:
-//! - `may`, `march`, `mar` (verbs/nouns) are months when capitalised
-//!   (`May`), followed by a year (`may 2019`), or right after in/during/from/
-//!   since/before/after/last (`in may`). "dogs may bark", "protest march",
-//!   "during the march" stay text.
-//! - `spring`, `fall` ("hot spring", "kids fall") and `jan` (a name) need a
-//!   year, one of those words, or `this` (`in the fall`, `fall 2019`).
-//!   Words match whole: "waterfall" is never "fall".
-//!
-//! Errors: a word made of letters followed by `:` and a value that is not a
-//! key (`colour:red`) is [`QueryError::UnknownFilter`]; times (`10:30`),
-//! links (`https://...`) and a trailing colon (`note:`) stay text, and quoting
-//! (`"colour:red"`) searches for the text. Bad values are
-//! [`QueryError::BadValue`]; `-key:` on a key other than has/no is
-//! [`QueryError::NotNegatable`]; `not` before a date phrase is
-//! [`QueryError::NegatedDate`]; dates that leave no day (`after:2020
-//! before:2019`) are [`QueryError::EmptyDateRange`].
+//! The user-facing syntax follows (kept in `docs/query-language.md`).
+#![doc = include_str!("../../../../docs/query-language.md")]
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
