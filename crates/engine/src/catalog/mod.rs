@@ -19,7 +19,7 @@ pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
-pub use search::{Changes, IndexRow};
+pub use search::{Changes, IndexRow, IndexSink};
 
 /// One connection to the catalog file. Open one per thread: WAL lets readers
 /// run beside the single writer.
