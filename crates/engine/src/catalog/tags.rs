@@ -509,10 +509,11 @@ impl Catalog {
     }
 
     /// Drops auto tags of concepts that no longer exist. Returns the
-    /// affected photo ids.
-    pub fn remove_auto_tags(&self, tags: &[String]) -> Result<Vec<i64>> {
+    /// affected photo ids and the number of rows removed.
+    pub fn remove_auto_tags(&self, tags: &[String]) -> Result<(Vec<i64>, usize)> {
         let tx = self.conn.unchecked_transaction()?;
         let mut ids = Vec::new();
+        let mut removed = 0;
         {
             let mut find = tx.prepare_cached(
                 "SELECT photo_id FROM photo_tags WHERE tag = ?1 AND source = 'auto'",
@@ -524,13 +525,13 @@ impl Catalog {
                     .query_map([tag], |r| r.get(0))?
                     .collect::<Result<_, _>>()?;
                 ids.extend(found);
-                delete.execute([tag])?;
+                removed += delete.execute([tag])?;
             }
         }
         tx.commit()?;
         ids.sort_unstable();
         ids.dedup();
-        Ok(ids)
+        Ok((ids, removed))
     }
 
     /// Readable files of a photo in online folders (where sidecars go).

@@ -221,7 +221,9 @@ pub fn run_retag(
     report.removed_concepts = removed.len();
     let mut changed_photos: HashSet<i64> = HashSet::new();
     if !removed.is_empty() {
-        changed_photos.extend(catalog.remove_auto_tags(&removed)?);
+        let (ids, rows) = catalog.remove_auto_tags(&removed)?;
+        changed_photos.extend(ids);
+        report.tags_removed += rows;
     }
 
     let scorer = Scorer::new(
