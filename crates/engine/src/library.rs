@@ -493,6 +493,41 @@ impl Library {
         tags::set_xmp_settings(&self.catalog, settings)
     }
 
+    /// The accuracy harness (see `tags::eval`): images of `dir` listed in
+    /// `labels` are embedded (not added to the library) and tagged. With
+    /// `fit`, per-concept thresholds fitted on them become the library's
+    /// calibration for the model. The figures use the calibration in effect
+    /// before fitting.
+    pub fn eval_tags(
+        &self,
+        model: &LoadedModel,
+        labels: &Path,
+        dir: &Path,
+        fit: bool,
+        on_progress: &dyn Fn(&RetagProgress),
+    ) -> Result<tags::eval::EvalReport> {
+        let vocab = self.vocabulary()?;
+        let calibration = self.tag_calibration(&model.row.key)?;
+        let (mut report, fitted) = tags::eval::run_eval(
+            &self.catalog,
+            model.row.id,
+            &model.row.key,
+            model,
+            &|path| self.embed_file(model, path, false),
+            &vocab,
+            &calibration,
+            labels,
+            dir,
+            on_progress,
+        )?;
+        if let (true, Some(c)) = (fit, fitted) {
+            let path = c.save(&self.dir, &model.row.key)?;
+            report.calibration_fitted = true;
+            report.calibration_path = Some(path.display().to_string());
+        }
+        Ok(report)
+    }
+
     /// Writes (or with `dry_run` plans) XMP sidecars for every tagged photo.
     pub fn export_xmp(&self, dry_run: bool) -> Result<XmpReport> {
         tags::export_xmp(&self.catalog, None, dry_run)

@@ -140,6 +140,7 @@ fn calibration() -> Calibration {
             median: 0.0,
             spread: 0.1,
             weight: 0.0,
+            auto: false,
         },
         blend: BlendParams::default(),
         concepts: Default::default(),
@@ -412,6 +413,7 @@ fn library_statistics_are_robust() {
         median: 0.0,
         spread: 0.1,
         weight: 0.0,
+        auto: false,
     };
     let mut scores: Vec<f32> = (0..99).map(|i| 0.1 + (i % 10) as f32 * 0.002).collect();
     scores.push(0.9); // one true match does not move "unrelated"

@@ -24,7 +24,9 @@ use serde::Serialize;
 
 use super::calibration::Calibration;
 use super::prototypes::{text_prototypes, TextEncoder};
-use super::scoring::{blend, fit_stats, ConceptStats, ScoredConcept, Scorer};
+use super::scoring::{
+    blend, dot, fit_stats, pooled_prior, ConceptStats, Prior, ScoredConcept, Scorer,
+};
 use super::vocab::Vocabulary;
 use crate::catalog::Catalog;
 use crate::error::Result;
@@ -166,6 +168,7 @@ pub fn run_retag(
     report.stats_refit = refit;
     let states = catalog.tag_concept_states(model_id)?;
     let mut sample: Option<Vec<Vec<f32>>> = None;
+    let mut prior: Option<Prior> = None;
     let mut stats = vec![
         ConceptStats {
             median: 0.0,
@@ -196,12 +199,24 @@ pub fn run_retag(
                     Some(s) => s,
                     None => sample.insert(catalog.sample_embeddings(model_id, STATS_SAMPLE)?),
                 };
+                let prior = *prior.get_or_insert_with(|| {
+                    let pooled: Vec<f32> = sample
+                        .iter()
+                        .flat_map(|v| {
+                            prototypes
+                                .iter()
+                                .filter(|p| !p.is_empty() && p.len() == v.len())
+                                .map(move |p| dot(v, p))
+                        })
+                        .collect();
+                    pooled_prior(&calibration.prior, &pooled)
+                });
                 let scores: Vec<f32> = sample
                     .iter()
                     .filter(|v| v.len() == proto.len())
-                    .map(|v| super::scoring::dot(v, proto))
+                    .map(|v| dot(v, proto))
                     .collect();
-                fit_stats(&scores, &calibration.prior)
+                fit_stats(&scores, &prior)
             }
         };
         signatures[i] = sig;

@@ -12,6 +12,7 @@
 //! - `eval`: the accuracy harness for real weights.
 
 pub mod calibration;
+pub mod eval;
 pub mod job;
 pub mod prototypes;
 pub mod scoring;

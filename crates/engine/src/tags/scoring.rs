@@ -114,6 +114,34 @@ pub struct Prior {
     pub spread: f32,
     /// Pseudo-photos the prior counts as.
     pub weight: f32,
+    /// Take median and spread from the model itself: the pooled scores of
+    /// every concept on the sampled photos (see `pooled_prior`), so a
+    /// small library starts from "how this model scores unrelated pairs"
+    /// rather than from numbers written for another model.
+    #[serde(default)]
+    pub auto: bool,
+}
+
+/// The prior's median and spread from all scores of all concepts on the
+/// sampled photos: most (photo, concept) pairs are unrelated, so this is
+/// the model's "unrelated" level. The pooled spread also holds the
+/// differences between concepts, which makes it a cautious start.
+pub fn pooled_prior(prior: &Prior, scores: &[f32]) -> Prior {
+    if !prior.auto || scores.is_empty() {
+        return *prior;
+    }
+    let st = fit_stats(
+        scores,
+        &Prior {
+            weight: 0.0,
+            ..*prior
+        },
+    );
+    Prior {
+        median: st.median,
+        spread: st.spread,
+        ..*prior
+    }
 }
 
 /// The smallest spread used, so a concept that scores the same on every
@@ -327,6 +355,7 @@ mod tests {
             median: 0.2,
             spread: 0.05,
             weight: 10.0,
+            auto: false,
         };
         assert_eq!(fit_stats(&[], &prior).median, 0.2);
         let many: Vec<f32> = (0..1000).map(|i| 0.5 + (i % 3) as f32 * 0.01).collect();
