@@ -228,12 +228,25 @@ fn keyword_set(
     let mut seen: Vec<String> = Vec::new();
     for t in tags {
         let name = names.get(&t.tag).cloned().unwrap_or_else(|| t.tag.clone());
-        seen.push(t.tag.clone());
-        set.subjects.push(name.clone());
-        set.paths.push(match vocab.index(&t.tag) {
-            Some(i) => vocab.path(i),
-            None => vec![name],
-        });
+        if !seen.contains(&t.tag) {
+            seen.push(t.tag.clone());
+            set.subjects.push(name.clone());
+        }
+        match vocab.index(&t.tag) {
+            Some(i) => {
+                set.paths.push(vocab.path(i));
+                // As Lightroom does, the flat list also names the
+                // keyword's ancestors (groups excepted).
+                for a in vocab.ancestors(i) {
+                    let c = &vocab.concepts()[a];
+                    if !c.group && !seen.contains(&c.tag) && !rejected.contains(&c.tag) {
+                        seen.push(c.tag.clone());
+                        set.subjects.push(c.name.clone());
+                    }
+                }
+            }
+            None => set.paths.push(vec![name]),
+        }
     }
     for k in existing {
         let key = vocab
