@@ -64,6 +64,11 @@ pub struct AutoTagDiff {
     pub changed_photos: Vec<i64>,
 }
 
+/// Cached text prototypes: tag → (prompt signature, unit vector).
+pub type CachedPrototypes = HashMap<String, (Vec<u8>, Vec<f32>)>;
+/// Per-concept state of the last re-tag: tag → (signature, median, spread).
+pub type ConceptStates = HashMap<String, (Vec<u8>, f32, f32)>;
+
 impl Catalog {
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
@@ -257,7 +262,7 @@ impl Catalog {
     }
 
     /// Cached text prototypes for a model: tag → (signature, vector).
-    pub fn tag_prototypes(&self, model_id: i64) -> Result<HashMap<String, (Vec<u8>, Vec<f32>)>> {
+    pub fn tag_prototypes(&self, model_id: i64) -> Result<CachedPrototypes> {
         let mut stmt = self
             .conn
             .prepare("SELECT tag, signature, vector FROM tag_prototypes WHERE model_id = ?1")?;
@@ -297,11 +302,7 @@ impl Catalog {
 
     /// What the last complete re-tag used per concept: tag → (signature,
     /// median, spread).
-    #[allow(clippy::type_complexity)]
-    pub fn tag_concept_states(
-        &self,
-        model_id: i64,
-    ) -> Result<HashMap<String, (Vec<u8>, f32, f32)>> {
+    pub fn tag_concept_states(&self, model_id: i64) -> Result<ConceptStates> {
         let mut stmt = self.conn.prepare(
             "SELECT tag, signature, median, spread FROM tag_concept_state WHERE model_id = ?1",
         )?;
