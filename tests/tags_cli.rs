@@ -420,3 +420,46 @@ fn xmp_sidecars_round_trip_through_exiftool() {
     let out = s.run(&["tags", "xmp", "--naming", "sideways"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("append"));
 }
+
+#[test]
+fn eval_harness_runs_and_fits_a_calibration_file() {
+    let s = Shoebox::new();
+    s.setup();
+    let dir = s.photos();
+    let labels = s.tmp.path().join("labels.csv");
+    std::fs::write(
+        &labels,
+        "file,tags\na.jpg,dog\nb.jpg,dog;beach\nc.jpg,doggy\nd.jpg,receipt;no such tag\ngone.jpg,cat\n",
+    )
+    .unwrap();
+    let r = s.json(&[
+        "eval",
+        "tags",
+        "--labels",
+        labels.to_str().unwrap(),
+        dir.to_str().unwrap(),
+        "--fit",
+    ]);
+    // Plumbing only: the random-weight model's accuracy means nothing.
+    assert_eq!(r["images"], 4);
+    assert_eq!(r["skipped"][0]["file"], "gone.jpg");
+    assert_eq!(r["unknown_labels"][0], "no such tag");
+    assert!(r["concepts"].as_u64().unwrap() >= 500);
+    for k in ["top1", "top5"] {
+        let v = r[k].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&v), "{k} = {v}");
+    }
+    assert!(r["assigned"]["precision"].is_f64() && r["assigned"]["fn"].is_u64());
+    // Dog has three labelled images, so a threshold was fitted and saved as
+    // the library's calibration for the model.
+    assert_eq!(r["calibration_fitted"], true);
+    let path = PathBuf::from(r["calibration_path"].as_str().unwrap());
+    let cal: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(cal["fitted"], true);
+    assert!(cal["concepts"]["dog"]["threshold"].is_f64());
+    // The eval added nothing to the library.
+    assert_eq!(s.json(&["status"])["photos"], 0);
+    // Re-tagging runs with the fitted file in place.
+    s.ok(&["scan"]);
+    s.ok(&["embed"]);
+}

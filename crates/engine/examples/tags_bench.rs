@@ -85,7 +85,10 @@ fn main() {
     };
     let started = Instant::now();
     add_photos(&lib, model_id, dim, 0, n);
-    println!("catalog: {n} photos in {:.1}s", started.elapsed().as_secs_f64());
+    println!(
+        "catalog: {n} photos in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
     let vocab = lib.vocabulary().unwrap();
     let calibration = lib.tag_calibration("bench").unwrap();
     let run = |label: &str| {

@@ -791,3 +791,72 @@ fn tiny_model_plumbing_with_the_builtin_vocabulary() {
         .iter()
         .all(|h| h.id != id));
 }
+
+#[test]
+fn eval_harness_reports_known_accuracy_and_fits_thresholds() {
+    let f = Fixture::new(&[], 0);
+    let v = vocab();
+    let enc = TestEncoder::new();
+    let dir = f.photos.join("eval");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Six labelled images: the vectors stand in for the model's image tower.
+    let images: Vec<(&str, Vec<f32>, &str)> = vec![
+        ("d1.jpg", mix(&[(1, 1.0), (9, 0.3)]), "dog"),
+        ("d2.jpg", mix(&[(1, 1.0), (10, 0.3)]), "dog"),
+        ("d3.jpg", mix(&[(1, 0.8), (11, 0.5)]), "puppy"),
+        ("c1.jpg", mix(&[(2, 1.0), (9, 0.3)]), "cat"),
+        ("b1.jpg", mix(&[(3, 1.0), (12, 0.3)]), "beach;sunset"),
+        // Labelled a cat, looks like a receipt: a known miss.
+        ("x1.jpg", mix(&[(5, 1.0)]), "cat;unicorn"),
+    ];
+    let mut csv = String::from("file,tags\n");
+    for (name, _, labels) in &images {
+        csv.push_str(&format!("{name},{labels}\n"));
+    }
+    csv.push_str("missing.jpg,dog\n");
+    let labels = dir.join("labels.csv");
+    std::fs::write(&labels, csv).unwrap();
+    let vectors: HashMap<String, Vec<f32>> = images
+        .iter()
+        .map(|(n, v, _)| (n.to_string(), v.clone()))
+        .collect();
+    let embed = |p: &std::path::Path| -> shoebox_engine::Result<Vec<f32>> {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        vectors
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| shoebox_engine::EngineError::Invalid(format!("cannot read {name}")))
+    };
+    let (report, fitted) = tags::eval::run_eval(
+        f.lib.catalog(),
+        f.model_id,
+        "test:deterministic",
+        &enc,
+        &embed,
+        &v,
+        &calibration(),
+        &labels,
+        &dir,
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(report.images, 6);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.unknown_labels, ["unicorn"]);
+    // Top-1 is right for all but the receipt-looking "cat": 5 of 6.
+    assert!((report.top1 - 5.0 / 6.0).abs() < 1e-9, "{}", report.top1);
+    assert!(report.top5 >= report.top1);
+    // Every true label (with ancestors) is either found or missed: dog and
+    // animal three times, cat and animal twice, beach and sunset once.
+    assert_eq!(report.assigned.tp + report.assigned.fn_, 12);
+    // Dog has three positives ("puppy" is its synonym), so it gets a fitted
+    // threshold; cat has two and keeps the z rule.
+    let fitted = fitted.unwrap();
+    assert!(fitted.fitted);
+    assert!(fitted.concepts.get("dog").unwrap().threshold.is_some());
+    assert!(!fitted.concepts.contains_key("cat"));
+    // The fitted file round-trips through the library's calibration lookup.
+    let path = fitted.save(f.lib.dir(), "test:deterministic").unwrap();
+    assert!(path.starts_with(f.lib.dir()));
+    assert_eq!(f.lib.tag_calibration("test:deterministic").unwrap(), fitted);
+}

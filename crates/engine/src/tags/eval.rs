@@ -154,7 +154,13 @@ pub fn run_eval(
             match vocab.lookup(l).and_then(|c| vocab.index(&c.tag)) {
                 Some(i) => {
                     truth.insert(i);
-                    truth.extend(vocab.ancestors(i));
+                    // Groups are never assigned, so they are not truths.
+                    truth.extend(
+                        vocab
+                            .ancestors(i)
+                            .into_iter()
+                            .filter(|&a| !vocab.concepts()[a].group),
+                    );
                 }
                 None => {
                     if !unknown.contains(l) {
