@@ -470,6 +470,8 @@ fn user_decisions_survive_retagging() {
     assert!(f.lib.remove_tag(beach, "beach").unwrap().1);
     assert_eq!(f.lib.add_tag(beach, "Dog").unwrap(), "dog");
     assert_eq!(f.lib.add_tag(f.ids["receipt"], "Sunset").unwrap(), "sunset");
+    // A user tag implies its parents too (so `tag:animal` finds it).
+    f.lib.add_tag(f.ids["bg000"], "cat").unwrap();
     // A keyword outside the vocabulary, typed by the user.
     assert_eq!(
         f.lib.add_tag(f.ids["cat"], "Grandma's Cat").unwrap(),
@@ -491,6 +493,13 @@ fn user_decisions_survive_retagging() {
         assert!(f
             .tags("cat")
             .contains(&("grandma's cat".into(), "user".into())));
+        assert_eq!(
+            f.tags("bg000"),
+            [
+                ("animal".to_string(), "auto".to_string()),
+                ("cat".into(), "user".into())
+            ]
+        );
     }
     // A rejected tag is not what `tag:` matches.
     let rows = f

@@ -428,6 +428,28 @@ impl Catalog {
         Ok(out)
     }
 
+    /// User and imported tags of these photos: photo → tags.
+    pub fn confirmed_for(&self, ids: &[i64]) -> Result<HashMap<i64, HashSet<String>>> {
+        let mut out: HashMap<i64, HashSet<String>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let list = chunk
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT photo_id, tag FROM photo_tags
+                 WHERE source IN ('user', 'imported') AND photo_id IN ({list})"
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (id, tag) = row?;
+                out.entry(id).or_default().insert(tag);
+            }
+        }
+        Ok(out)
+    }
+
     /// Makes each photo's auto tags exactly `desired` (tag, score), in one
     /// transaction: auto rows no longer wanted go, new ones come, scores
     /// move. User and imported rows and rejected tags are never touched.

@@ -273,6 +273,7 @@ pub fn run_retag(
         after = last.0;
         let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
         let rejections = catalog.rejections_for(&ids)?;
+        let confirmations = catalog.confirmed_for(&ids)?;
         let mut batch = Vec::with_capacity(page.len());
         for (id, vector) in &page {
             let rejected: HashSet<usize> = rejections
@@ -284,8 +285,12 @@ pub fn run_retag(
             } else {
                 vec![f32::NAN; vocab.len()]
             };
+            let confirmed: HashSet<usize> = confirmations
+                .get(id)
+                .map(|tags| tags.iter().filter_map(|t| vocab.index(t)).collect())
+                .unwrap_or_default();
             let desired: Vec<(String, f32)> = scorer
-                .decide(&scores, &rejected)
+                .decide_with(&scores, &rejected, &confirmed)
                 .into_iter()
                 .map(|a| (vocab.concepts()[a.concept].tag.clone(), a.score))
                 .collect();

@@ -297,6 +297,19 @@ impl Scorer {
     /// ancestors (groups excepted), as in CHiLS. `rejected` concepts are
     /// never assigned, not even as ancestors.
     pub fn decide(&self, scores: &[f32], rejected: &HashSet<usize>) -> Vec<Assigned> {
+        self.decide_with(scores, rejected, &HashSet::new())
+    }
+
+    /// `decide`, where `confirmed` concepts (the user's or imported tags of
+    /// the photo) also imply their ancestors, with the ancestors' own
+    /// scores. The confirmed concepts themselves are not returned: they are
+    /// on the photo already.
+    pub fn decide_with(
+        &self,
+        scores: &[f32],
+        rejected: &HashSet<usize>,
+        confirmed: &HashSet<usize>,
+    ) -> Vec<Assigned> {
         let mut finite: Vec<f32> = scores.iter().copied().filter(|s| !s.is_nan()).collect();
         if finite.is_empty() {
             return Vec::new();
@@ -334,6 +347,24 @@ impl Scorer {
                 }
             }
         }
+        for &c in confirmed {
+            for &a in &self.concepts[c].ancestors {
+                if self.concepts[a].group
+                    || rejected.contains(&a)
+                    || confirmed.contains(&a)
+                    || out.iter().any(|x| x.concept == a)
+                {
+                    continue;
+                }
+                let own = scores.get(a).copied().filter(|s| !s.is_nan());
+                out.push(Assigned {
+                    concept: a,
+                    score: own.unwrap_or(0.0),
+                    implied: true,
+                });
+            }
+        }
+        out.retain(|x| !confirmed.contains(&x.concept));
         out
     }
 }
