@@ -121,7 +121,10 @@ enum Command {
     },
     /// Tags: `shoebox tags PHOTO` shows a photo's tags; the subcommands
     /// list, browse and manage them.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        override_usage = "shoebox tags <PHOTO> [--json]\n       shoebox tags [OPTIONS] <COMMAND>"
+    )]
     Tags(TagsCommand),
     /// Put a tag on a photo or take it off.
     #[command(subcommand)]
