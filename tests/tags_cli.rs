@@ -226,6 +226,26 @@ fn tag_commands_end_to_end() {
     assert!(s.tags("d.jpg").contains(&pair("our red van", "user")));
     let listed = s.json(&["tags", "custom", "list"]);
     assert_eq!(listed[0]["tag"], "our red van");
+    // Removing it stops auto-assignment; the user's own tag stays.
+    assert_eq!(
+        s.json(&["tags", "custom", "remove", "Our Red Van"])["removed"],
+        true
+    );
+    let r = s.json(&["tags", "retag"]);
+    assert_eq!(r["removed_concepts"], 1);
+    assert!(s.tags("d.jpg").contains(&pair("our red van", "user")));
+    for p in ["a.jpg", "b.jpg", "c.jpg"] {
+        assert!(!s.tags(p).contains(&pair("our red van", "auto")));
+    }
+    assert!(s
+        .json(&["tags", "custom", "list"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(!s
+        .run(&["tags", "custom", "remove", "beach"])
+        .status
+        .success());
 
     // Counts.
     let counts = s.json(&["tags", "list"]);

@@ -188,6 +188,9 @@ enum CustomCommand {
     },
     /// The library's custom tags.
     List,
+    /// Stop assigning a custom tag automatically (its auto tags go at the
+    /// next re-tag; photos you tagged keep it).
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -467,6 +470,9 @@ fn tags_command(library: &Library, cli: &Cli, command: &TagsCommand) -> Result<(
             let def =
                 library.add_custom_tag(name, description.as_deref(), parent.as_deref(), &ids)?;
             output::custom_added(json, &def, ids.len())
+        }
+        TagsCommand::Custom(CustomCommand::Remove { name }) => {
+            output::custom_removed(json, &library.remove_custom_tag(name)?)
         }
         TagsCommand::Custom(CustomCommand::List) => {
             let vocab = library.vocabulary()?;

@@ -554,6 +554,21 @@ pub fn custom_added(json: bool, def: &TagDef, examples: usize) -> Result<()> {
     Ok(())
 }
 
+pub fn custom_removed(json: bool, tag: &str) -> Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Removed<'a> {
+            tag: &'a str,
+            removed: bool,
+        }
+        return print_json(&Removed { tag, removed: true });
+    }
+    println!(
+        "`{tag}` is no longer assigned automatically; `shoebox tags retag` drops its auto tags."
+    );
+    Ok(())
+}
+
 pub fn custom_list(json: bool, custom: &[&Concept]) -> Result<()> {
     if json {
         return print_json(custom);

@@ -485,6 +485,18 @@ impl Library {
         Ok(def)
     }
 
+    /// Stops assigning a custom tag automatically: the next re-tag removes
+    /// its auto tags; the photos the user tagged keep it.
+    pub fn remove_custom_tag(&self, name: &str) -> Result<String> {
+        let tag = tags::tag_key(name);
+        if !self.catalog.demote_custom_tag(&tag)? {
+            return Err(EngineError::Invalid(format!(
+                "`{name}` is not a custom tag (see `shoebox tags custom list`)"
+            )));
+        }
+        Ok(tag)
+    }
+
     pub fn xmp_settings(&self) -> Result<XmpSettings> {
         tags::xmp_settings(&self.catalog)
     }

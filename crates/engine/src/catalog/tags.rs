@@ -217,11 +217,13 @@ impl Catalog {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn delete_tag_def(&self, tag: &str) -> Result<bool> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM tag_defs WHERE tag = ?1", [tag])?
-            > 0)
+    /// Turns a custom tag back into a plain keyword: it is no longer
+    /// assigned automatically, and photos the user tagged keep it.
+    pub fn demote_custom_tag(&self, tag: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE tag_defs SET kind = 'keyword' WHERE tag = ?1 AND kind = 'custom'",
+            [tag],
+        )? > 0)
     }
 
     /// Confirmed (user or imported) and rejected examples with a vector for
