@@ -10,7 +10,7 @@ use shoebox_engine::embed::{EmbedReport, LoadedModel, ModelStatus};
 use shoebox_engine::ingest::ScanReport;
 use shoebox_engine::search::SearchResults;
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let written = serde_json::to_writer_pretty(&mut out, value)

@@ -190,6 +190,7 @@ impl Analyzer<'_> {
 
         let started = Instant::now();
         let phash = phash::perceptual_hash(&upright);
+        let sharpness = crate::dupes::quality::sharpness(&upright);
         StageTimes::add(&self.times.phash, started);
 
         let (width, height) = decode::upright_size(decoded.width, decoded.height, orientation);
@@ -220,6 +221,7 @@ impl Analyzer<'_> {
                 orientation,
                 phash: Some(phash),
                 pixel_hash: Some(decoded.pixel_hash),
+                sharpness,
                 thumb_ready,
             })),
             warning,
