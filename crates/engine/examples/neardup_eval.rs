@@ -54,6 +54,12 @@ fn main() {
         println!("  {t:<16} {lo:>3}..{hi:<3}");
     }
     println!("  closest unrelated pair: {min_false}\n");
+    let (by_transform, min_false) = neardup::crop_distance_report(&scanned, &rows);
+    println!("crop distance: hash against the other photo's region hashes, either way (min..max):");
+    for (t, lo, hi) in &by_transform {
+        println!("  {t:<16} {lo:>3}..{hi:<3}");
+    }
+    println!("  closest unrelated pair: {min_false}\n");
 
     let params = Params::default();
     let t = std::time::Instant::now();
@@ -75,13 +81,19 @@ fn main() {
     line("Czkawka CLI default: Gradient 16x16, Nearest, High (d <= 5)", neardup::score(&czk16, &truth));
     println!("  (baseline hashing took {:.1}s)", t.elapsed().as_secs_f64());
 
-    println!("\nsweep of the near threshold (phash only):");
-    for d in (24..=96).step_by(4) {
-        let p = Params {
-            near_max_distance: d,
-            ..Params::default()
-        };
-        line(&format!("  d <= {d}"), neardup::score(&neardup::shoebox_pairs(&scanned, &p), &truth));
+    println!("\nsweep of the thresholds (hashes only):");
+    for near in [24, 32, 40] {
+        for crop in [32, 36, 40, 44, 48, 52] {
+            let p = Params {
+                near_max_distance: near,
+                crop_hash_max_distance: crop,
+                ..Params::default()
+            };
+            line(
+                &format!("  near d <= {near}, crop d <= {crop}"),
+                neardup::score(&neardup::shoebox_pairs(&scanned, &p), &truth),
+            );
+        }
     }
 
     if embed {

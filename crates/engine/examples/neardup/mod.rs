@@ -211,6 +211,57 @@ pub fn distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32)>, u
     (out, min_false)
 }
 
+/// Crop distance (a photo's hash against the other's region hashes, both
+/// ways) of every true pair by transform, and the smallest between
+/// unrelated photos.
+pub fn crop_distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32)>, u32) {
+    use shoebox_engine::dupes::hashindex::{distance, hash_from_bytes, Hash256};
+    let photos = s.lib.catalog().dupe_photos().expect("photos");
+    let mut full: HashMap<usize, Hash256> = HashMap::new();
+    let mut regions: HashMap<usize, Vec<Hash256>> = HashMap::new();
+    for p in &photos {
+        for &r in s.rows_of_photo.get(&p.id).into_iter().flatten() {
+            if let Some(h) = p.phash.as_deref().and_then(hash_from_bytes) {
+                full.insert(r, h);
+            }
+            let subs: Vec<Hash256> = p
+                .crop_hashes
+                .as_deref()
+                .unwrap_or_default()
+                .chunks_exact(32)
+                .filter_map(hash_from_bytes)
+                .collect();
+            regions.insert(r, subs);
+        }
+    }
+    let crop_d = |a: usize, b: usize| -> Option<u32> {
+        let (fa, fb) = (full.get(&a)?, full.get(&b)?);
+        let ab = regions.get(&b)?.iter().map(|h| distance(fa, h));
+        let ba = regions.get(&a)?.iter().map(|h| distance(fb, h));
+        ab.chain(ba).min()
+    };
+    let mut by_transform: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut min_false = u32::MAX;
+    for i in 0..rows.len() {
+        for j in i + 1..rows.len() {
+            let Some(d) = crop_d(i, j) else { continue };
+            if rows[i].group >= 0 && rows[i].group == rows[j].group {
+                if let ("original", t) | (t, "original") = (rows[i].transform.as_str(), rows[j].transform.as_str()) {
+                    by_transform.entry(t.to_string()).or_default().push(d);
+                }
+            } else {
+                min_false = min_false.min(d);
+            }
+        }
+    }
+    let mut out: Vec<(String, u32, u32)> = by_transform
+        .into_iter()
+        .map(|(t, d)| (t, *d.iter().min().unwrap_or(&0), *d.iter().max().unwrap_or(&0)))
+        .collect();
+    out.sort();
+    (out, min_false)
+}
+
 /// Share of fully found groups whose suggested keeper is the original.
 pub fn keeper_is_original(s: &Scanned, rows: &[Row], params: &Params) -> (usize, usize) {
     let (mut right, mut total) = (0, 0);

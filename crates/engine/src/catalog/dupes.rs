@@ -38,6 +38,8 @@ pub struct DupePhoto {
     pub phash: Option<Vec<u8>>,
     pub pixel_hash: Option<[u8; 32]>,
     pub sharpness: Option<f32>,
+    /// 32-byte perceptual hashes of sub-regions, concatenated.
+    pub crop_hashes: Option<Vec<u8>>,
     /// Readable files in online folders, oldest first.
     pub files: Vec<DupeFile>,
 }
@@ -109,7 +111,7 @@ impl Catalog {
         let mut stmt = self.conn.prepare(
             "SELECT p.id, p.hash, p.width, p.height, p.format, p.taken_at, p.taken_at_source,
                     p.camera_make, p.camera_model, p.gps_lat, p.phash, p.pixel_hash, p.sharpness,
-                    f.id, f.path, f.display_path, f.size, f.mtime_ns
+                    p.crop_hashes, f.id, f.path, f.display_path, f.size, f.mtime_ns
                FROM photos p
                JOIN files f ON f.photo_id = p.id AND f.status = 'ok'
                JOIN roots r ON r.id = f.root_id AND r.online = 1
@@ -120,11 +122,11 @@ impl Catalog {
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let file = DupeFile {
-                id: r.get(13)?,
-                path: paths::from_bytes(&r.get::<_, Vec<u8>>(14)?),
-                display: r.get(15)?,
-                size: r.get::<_, i64>(16)?.max(0) as u64,
-                mtime_ns: r.get(17)?,
+                id: r.get(14)?,
+                path: paths::from_bytes(&r.get::<_, Vec<u8>>(15)?),
+                display: r.get(16)?,
+                size: r.get::<_, i64>(17)?.max(0) as u64,
+                mtime_ns: r.get(18)?,
             };
             if let Some(last) = out.last_mut().filter(|p| p.id == id) {
                 last.files.push(file);
@@ -147,6 +149,7 @@ impl Catalog {
                 phash: r.get(10)?,
                 pixel_hash: r.get::<_, Option<Vec<u8>>>(11)?.map(hash32),
                 sharpness: r.get::<_, Option<f64>>(12)?.map(|s| s as f32),
+                crop_hashes: r.get(13)?,
                 files: vec![file],
             });
         }

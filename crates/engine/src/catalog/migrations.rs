@@ -144,14 +144,16 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER changes_tag_delete AFTER DELETE ON photo_tags
         BEGIN INSERT INTO changes (photo_id) VALUES (OLD.photo_id); END;
     "#,
-    // v5 (duplicates): a sharpness figure per photo (variance of the
-    // Laplacian on the 256 px grid image, for "which copy to keep"),
+    // v5 (duplicates): a sharpness figure per photo (relative variance of
+    // the Laplacian, for "which copy to keep"), the perceptual hashes of
+    // sub-regions (so crops find their originals),
     // remembered "not duplicates" / "keep all" decisions keyed by photo
     // content hash (so they survive rescans, moves and re-embedding), and
     // the log of resolutions (what went to the OS trash, for history and
     // undo).
     r#"
     ALTER TABLE photos ADD COLUMN sharpness REAL;
+    ALTER TABLE photos ADD COLUMN crop_hashes BLOB;
     CREATE TABLE dupe_decisions (
         id          INTEGER PRIMARY KEY,
         tier        TEXT NOT NULL,

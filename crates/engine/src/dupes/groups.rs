@@ -112,7 +112,9 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 pub struct Edges {
     pub exact: HashSet<Pair>,
     pub near: HashSet<Pair>,
-    /// Near pairs that needed the embedding (crops).
+    /// Near pairs found through a region hash (one is a crop of the other).
+    pub crops: HashSet<Pair>,
+    /// Near pairs that needed the embedding.
     pub confirmed: HashSet<Pair>,
     pub similar: HashSet<Pair>,
 }
@@ -166,6 +168,32 @@ pub fn edges(
         let p = pair(a, b);
         if !same_pixels(a, b) && !decided.contains(Tier::Near, p) {
             e.near.insert(p);
+        }
+    }
+
+    // Crops: a photo's full hash near the hash of a region of another one.
+    let mut regions: Vec<Hash256> = Vec::new();
+    let mut region_owner: Vec<usize> = Vec::new();
+    for (i, p) in photos.iter().enumerate() {
+        if let Some(blob) = p.crop_hashes.as_deref() {
+            for h in blob.chunks_exact(32).filter_map(hashindex::hash_from_bytes) {
+                regions.push(h);
+                region_owner.push(i);
+            }
+        }
+    }
+    if !regions.is_empty() {
+        let index = MultiIndex::build(&regions);
+        for (q, r, _) in index.matches(&hashes, params.crop_hash_max_distance) {
+            let (a, b) = (hashed[q as usize], region_owner[r as usize]);
+            if a == b || same_pixels(a, b) {
+                continue;
+            }
+            let p = pair(a, b);
+            if !e.near.contains(&p) && !decided.contains(Tier::Near, p) {
+                e.near.insert(p);
+                e.crops.insert(p);
+            }
         }
     }
 
@@ -338,6 +366,12 @@ pub fn build_groups(
                 }
             }
             if tier == Tier::Near {
+                let n = inside(&e.crops);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} pair(s) matched as a crop: one photo looks like a region of the other"
+                    ));
+                }
                 let n = inside(&e.confirmed);
                 if n > 0 {
                     notes.push(format!(

@@ -119,6 +119,37 @@ impl<'a> MultiIndex<'a> {
     }
 }
 
+impl MultiIndex<'_> {
+    /// For each query, the indexed hashes within `radius` bits:
+    /// `(query, indexed, distance)`.
+    pub fn matches(&self, queries: &[Hash256], radius: u32) -> Vec<(u32, u32, u32)> {
+        let per_chunk = radius / CHUNKS as u32;
+        let masks = flip_masks(per_chunk);
+        let mut seen = vec![u32::MAX; self.hashes.len()];
+        let mut out = Vec::new();
+        for (qi, q) in queries.iter().enumerate() {
+            for c in 0..CHUNKS {
+                let base = chunk(q, c);
+                for &m in &masks {
+                    let v = (base ^ m) as usize;
+                    let rows = &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
+                    for &j in rows {
+                        if seen[j as usize] == qi as u32 {
+                            continue;
+                        }
+                        seen[j as usize] = qi as u32;
+                        let d = distance(q, &self.hashes[j as usize]);
+                        if d <= radius {
+                            out.push((qi as u32, j, d));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Every 16-bit mask with at most `bits` bits set.
 fn flip_masks(bits: u32) -> Vec<u16> {
     (0..=u16::MAX)

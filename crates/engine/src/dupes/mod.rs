@@ -7,9 +7,13 @@
 //! - **near**: the same picture re-saved, resized, recompressed, colour
 //!   adjusted, converted to grayscale or lightly cropped: 256-bit gradient
 //!   hashes within [`Params::near_max_distance`] bits, found with a
-//!   multi-index ([`hashindex`]) instead of comparing all pairs; pairs a bit
-//!   further apart (crops shift the hash) count when their embeddings agree
-//!   ([`Params::crop_max_distance`], [`Params::crop_min_cosine`]).
+//!   multi-index ([`hashindex`]) instead of comparing all pairs. Crops move
+//!   every hash bit, so each photo also stores the hashes of 22 regions
+//!   (central and off-centre crops); a photo whose hash is near a region
+//!   hash of another is its crop ([`Params::crop_hash_max_distance`]).
+//!   Pairs that neither explains but whose hashes are still fairly close
+//!   count when their embeddings agree ([`Params::crop_max_distance`],
+//!   [`Params::crop_min_cosine`]).
 //! - **similar**: bursts and re-takes: embeddings close and, when both have
 //!   an EXIF date, taken close in time. Never presented as duplicates: the
 //!   user picks favourites, and bulk resolution refuses this tier.
@@ -127,7 +131,11 @@ pub struct Group {
 pub struct Params {
     /// Largest Hamming distance (of 256 bits) for a near-duplicate by hash alone.
     pub near_max_distance: u32,
-    /// Largest distance at which an embedding may confirm a near-duplicate (crops).
+    /// Largest distance between a photo's hash and the hash of a region of
+    /// another photo (see `ingest::phash::crop_regions`) for a crop.
+    pub crop_hash_max_distance: u32,
+    /// Largest distance at which an embedding may confirm a near-duplicate
+    /// that neither hash explains.
     pub crop_max_distance: u32,
     /// Smallest cosine that confirms such a pair.
     pub crop_min_cosine: f32,
@@ -147,7 +155,8 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            near_max_distance: 44,
+            near_max_distance: 32,
+            crop_hash_max_distance: 44,
             crop_max_distance: 100,
             crop_min_cosine: 0.93,
             similar_min_cosine: 0.90,

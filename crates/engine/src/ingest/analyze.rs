@@ -190,6 +190,7 @@ impl Analyzer<'_> {
 
         let started = Instant::now();
         let phash = phash::perceptual_hash(&upright);
+        let crop_hashes = phash::crop_hashes(&upright);
         let sharpness = crate::dupes::quality::sharpness(&upright);
         StageTimes::add(&self.times.phash, started);
 
@@ -222,6 +223,7 @@ impl Analyzer<'_> {
                 phash: Some(phash),
                 pixel_hash: Some(decoded.pixel_hash),
                 sharpness,
+                crop_hashes: Some(crop_hashes),
                 thumb_ready,
             })),
             warning,
