@@ -261,3 +261,151 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Unit vectors with a chosen cosine to `base` (dimension 8).
+fn vector_at(base: &[f32], other: &[f32], cos: f32) -> Vec<f32> {
+    // other is orthogonal to base; mix them.
+    let s = (1.0 - cos * cos).sqrt();
+    base.iter().zip(other).map(|(b, o)| cos * b + s * o).collect()
+}
+
+fn unit(i: usize) -> Vec<f32> {
+    let mut v = vec![0.0; 8];
+    v[i] = 1.0;
+    v
+}
+
+fn store_vectors(f: &Fixture, vectors: &[(i64, Vec<f32>)]) {
+    use shoebox_engine::catalog::EmbedOutcome;
+    let c = f.lib.catalog();
+    let model = c.upsert_model("test:controlled", "controlled vectors", 8).unwrap();
+    let rows: Vec<(i64, EmbedOutcome)> = vectors
+        .iter()
+        .map(|(id, v)| (*id, EmbedOutcome::Vector(v.clone())))
+        .collect();
+    c.store_embeddings(model.id, &rows).unwrap();
+    c.set_active_model(model.id).unwrap();
+}
+
+/// A JPEG of the `k`-th cc0 picture (ten distinct pictures), with an
+/// EXIF date or none.
+fn dated_jpeg(k: u32, date: Option<&'static str>) -> Vec<u8> {
+    let names = [SOURCES, DISTRACTORS].concat();
+    let img = variants::load(names[k as usize % names.len()], 320).to_rgb8();
+    match date {
+        Some(d) => support::jpeg_with_exif(
+            &img,
+            &support::ExifSpec {
+                date: Some(d),
+                offset: Some("+00:00"),
+                ..Default::default()
+            },
+        ),
+        None => support::encode_jpeg(&img, 90),
+    }
+}
+
+#[test]
+fn similar_shots_need_close_vectors_and_close_times() {
+    let f = Fixture::new();
+    let shots = [
+        ("burst1.jpg", 0, Some("2022:07:01 10:00:00"), 0.99),
+        ("burst2.jpg", 1, Some("2022:07:01 10:00:05"), 0.97),
+        ("burst3.jpg", 2, Some("2022:07:01 10:01:00"), 0.95),
+        // Same moment, unrelated content.
+        ("other.jpg", 3, Some("2022:07:01 10:00:02"), 0.2),
+        // Close to the burst (cosine 0.94 with burst1, above the dated
+        // threshold), but two days later: a re-visit, not a burst.
+        ("later.jpg", 4, Some("2022:07:03 10:00:00"), 0.95),
+        // No date: only a very close vector counts.
+        ("undated_close.jpg", 5, None, 0.97),
+        ("undated_far.jpg", 6, None, 0.93),
+    ];
+    for (name, seed, date, _) in &shots {
+        support::write(&f.photos.join(name), &dated_jpeg(*seed, *date));
+    }
+    f.scan();
+    let base = unit(0);
+    let vectors: Vec<(i64, Vec<f32>)> = shots
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _, _, cos))| {
+            let id = f.lib.resolve_photo(f.photos.join(name).to_str().unwrap()).unwrap();
+            (id, vector_at(&base, &unit(1 + k % 7), *cos))
+        })
+        .collect();
+    store_vectors(&f, &vectors);
+
+    let similar = f.member_sets(Tier::Similar);
+    assert_eq!(similar.len(), 1, "{similar:#?}");
+    let names: HashSet<String> = ["burst1.jpg", "burst2.jpg", "burst3.jpg", "undated_close.jpg"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(similar[0], names);
+    let g = &f.groups(Some(Tier::Similar))[0];
+    assert!(g.reason.starts_with("suggested favourite"), "{}", g.reason);
+    assert!(g.notes.iter().any(|n| n.contains("not duplicates")));
+    // Never near-duplicates, never resolved without a choice or in bulk.
+    assert!(f.groups(Some(Tier::Near)).is_empty());
+    assert!(f.lib.resolve_duplicate(&g.id, None, true).is_err());
+    let chosen = g.members[1].id;
+    let plan = f.lib.resolve_duplicate(&g.id, Some(chosen), true).unwrap();
+    assert_eq!(plan.keep, chosen);
+    assert_eq!(plan.trash.len(), 3);
+
+    // "Keep all" is remembered, also after re-embedding with new vectors.
+    f.lib.ignore_duplicate(&g.id).unwrap();
+    assert!(f.groups(Some(Tier::Similar)).is_empty());
+    let nudged: Vec<(i64, Vec<f32>)> = vectors
+        .iter()
+        .map(|(id, v)| (*id, v.iter().map(|x| x * 0.999 + 0.0001).collect()))
+        .collect();
+    store_vectors(&f, &nudged);
+    assert!(f.groups(Some(Tier::Similar)).is_empty());
+}
+
+#[test]
+fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
+    let f = Fixture::new();
+    support::write(&f.photos.join("a.jpg"), &dated_jpeg(7, None));
+    support::write(&f.photos.join("b.jpg"), &dated_jpeg(8, None));
+    support::write(&f.photos.join("c.jpg"), &dated_jpeg(9, None));
+    assert!(f.groups(None).is_empty());
+    f.scan();
+    let id = |n: &str| f.lib.resolve_photo(f.photos.join(n).to_str().unwrap()).unwrap();
+    // Controlled hashes: b is 60 bits from a (beyond the near and crop
+    // thresholds, within the confirmation range), c is 60 bits from a too.
+    let mut h = [0u8; 32];
+    for (i, b) in h.iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(37) ^ 0x5a;
+    }
+    // 60 bits flipped: the first 60 for b, the last 60 for c (120 apart).
+    let (mut b, mut c) = (h, h);
+    for bit in 0..60 {
+        b[bit / 8] ^= 1 << (bit % 8);
+        c[31 - bit / 8] ^= 1 << (bit % 8);
+    }
+    let conn = f.lib.catalog().connection();
+    for (name, hash) in [("a.jpg", h), ("b.jpg", b), ("c.jpg", c)] {
+        conn.execute(
+            "UPDATE photos SET phash = ?1, crop_hashes = NULL WHERE id = ?2",
+            (&hash[..], id(name)),
+        )
+        .unwrap();
+    }
+    let base = unit(0);
+    store_vectors(
+        &f,
+        &[
+            (id("a.jpg"), base.clone()),
+            (id("b.jpg"), vector_at(&base, &unit(1), 0.96)),
+            (id("c.jpg"), vector_at(&base, &unit(2), 0.5)),
+        ],
+    );
+    let near = f.groups(Some(Tier::Near));
+    assert_eq!(near.len(), 1, "{near:#?}");
+    let members: HashSet<i64> = near[0].members.iter().map(|m| m.photo_id).collect();
+    assert_eq!(members, HashSet::from([id("a.jpg"), id("b.jpg")]));
+    assert!(near[0].notes.iter().any(|n| n.contains("confirmed by the image embedding")));
+}
