@@ -69,8 +69,11 @@ fn main() {
         &format!("Shoebox exact+near, phash only (d <= {})", params.near_max_distance),
         neardup::score(&ours, &truth),
     );
-    let (right, total) = neardup::keeper_is_original(&scanned, &rows, &params);
-    println!("  keeper suggestion is the original in {right} of {total} pure groups; grouping took {:.3}s", group_secs);
+    let (original, tie, total) = neardup::keeper_is_original(&scanned, &rows, &params);
+    println!(
+        "  keeper: the original in {original} of {total} single-source groups, the full-resolution brightness/contrast edit (a tie by the rules) in {tie}, another copy in {}; grouping took {group_secs:.3}s",
+        total - original - tie
+    );
 
     let t = std::time::Instant::now();
     let czk8 = neardup::czkawka_pairs(&dir, &rows, 8, FilterType::Lanczos3, 2);

@@ -262,9 +262,13 @@ pub fn crop_distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32
     (out, min_false)
 }
 
-/// Share of fully found groups whose suggested keeper is the original.
-pub fn keeper_is_original(s: &Scanned, rows: &[Row], params: &Params) -> (usize, usize) {
-    let (mut right, mut total) = (0, 0);
+/// Keeper suggestions in the near groups that hold exactly one true group:
+/// `(kept the original, kept a full-resolution edit that ties with it,
+/// groups)`. A brightness/contrast edit has the original's resolution and
+/// quality, so the rules may keep either; a smaller, recompressed or
+/// cropped copy must never be kept.
+pub fn keeper_is_original(s: &Scanned, rows: &[Row], params: &Params) -> (usize, usize, usize) {
+    let (mut original, mut tie, mut total) = (0, 0, 0);
     for g in s.lib.duplicates_with(params, Some(Tier::Near)).expect("duplicates") {
         let groups: HashSet<i64> = g
             .members
@@ -276,13 +280,23 @@ pub fn keeper_is_original(s: &Scanned, rows: &[Row], params: &Params) -> (usize,
             continue;
         }
         total += 1;
-        let keep = g.members.iter().find(|m| m.id == g.keep);
-        if keep
+        let kept: Vec<&str> = g
+            .members
+            .iter()
+            .find(|m| m.id == g.keep)
             .and_then(|m| s.rows_of_photo.get(&m.photo_id))
-            .is_some_and(|r| r.iter().any(|&r| rows[r].transform == "original"))
-        {
-            right += 1;
+            .into_iter()
+            .flatten()
+            .map(|&r| rows[r].transform.as_str())
+            .collect();
+        if kept.contains(&"original") {
+            original += 1;
+        } else if kept.contains(&"enhance") {
+            tie += 1;
+        }
+        if !kept.contains(&"original") && std::env::var_os("NEARDUP_VERBOSE").is_some() {
+            eprintln!("kept {kept:?}: {}", g.reason);
         }
     }
-    (right, total)
+    (original, tie, total)
 }
