@@ -110,10 +110,18 @@ fn list_resolve_all_history_and_undo() {
         for key in ["id", "tier", "members", "keep", "reason"] {
             assert!(!g[key].is_null(), "{key} missing in {g}");
         }
-        let ids: Vec<i64> = g["members"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = g["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
         assert!(ids.contains(&g["keep"].as_i64().unwrap()));
         for m in g["members"].as_array().unwrap() {
-            assert!(m["path"].as_str().unwrap().starts_with(env.photos.to_str().unwrap()));
+            assert!(m["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(env.photos.to_str().unwrap()));
         }
     }
     let near = env.json(&["dupes", "--tier", "near"]);
@@ -126,7 +134,13 @@ fn list_resolve_all_history_and_undo() {
     assert!(env.trashed_names().is_empty());
     let planned: Vec<String> = groups(&dry)
         .iter()
-        .flat_map(|g| g["trash"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()))
+        .flat_map(|g| {
+            g["trash"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+        })
         .collect();
     assert!(planned.len() >= 2 * EDITS.len());
     for p in &planned {
@@ -159,7 +173,9 @@ fn list_resolve_all_history_and_undo() {
     }
     for p in &planned {
         assert!(
-            originals.iter().any(|o| o.ends_with(Path::new(p).file_name().unwrap().to_str().unwrap())),
+            originals
+                .iter()
+                .any(|o| o.ends_with(Path::new(p).file_name().unwrap().to_str().unwrap())),
             "{p} not recorded in {originals:?}"
         );
     }
@@ -180,10 +196,18 @@ fn list_resolve_all_history_and_undo() {
     for p in restored {
         assert!(Path::new(p.as_str().unwrap()).is_file());
     }
-    assert!(env.run(&["dupes", "undo", &first.to_string()]).status.code() == Some(1));
+    assert!(
+        env.run(&["dupes", "undo", &first.to_string()])
+            .status
+            .code()
+            == Some(1)
+    );
     env.ok(&["scan"]);
     let status = env.json(&["status"]);
-    assert_eq!(status["files"].as_i64().unwrap(), files_now + restored.len() as i64);
+    assert_eq!(
+        status["files"].as_i64().unwrap(),
+        files_now + restored.len() as i64
+    );
     assert_eq!(groups(&env.json(&["dupes", "--tier", "near"])).len(), 1);
     let history = env.json(&["dupes", "history"]);
     assert!(!history["actions"][0]["undone_at"].is_null());
@@ -202,10 +226,7 @@ fn resolve_one_group_with_keep_and_copies() {
     let members = copies["members"].as_array().unwrap();
     assert_eq!(members.len(), 2);
     // Keep the copy that is not suggested.
-    let other = members
-        .iter()
-        .find(|m| m["id"] != copies["keep"])
-        .unwrap();
+    let other = members.iter().find(|m| m["id"] != copies["keep"]).unwrap();
     let keep_id = other["id"].as_i64().unwrap().to_string();
     let gid = copies["id"].as_str().unwrap();
     let r = env.json(&["dupes", "resolve", gid, "--keep", &keep_id]);
@@ -255,7 +276,10 @@ fn tags_move_to_the_kept_photo_and_ignore_is_remembered() {
         }
     }
     let r = env.json(&["dupes", "resolve", g["id"].as_str().unwrap()]);
-    assert_eq!(r["trashed"].as_array().unwrap().len(), r["trash"].as_array().unwrap().len());
+    assert_eq!(
+        r["trashed"].as_array().unwrap().len(),
+        r["trash"].as_array().unwrap().len()
+    );
     let catalog =
         shoebox_engine::catalog::Catalog::open(&env.library.join("catalog.sqlite")).unwrap();
     let tags: i64 = catalog

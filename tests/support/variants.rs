@@ -56,7 +56,10 @@ pub fn write_variants(dir: &Path, name: &str, copy: bool) {
         write(&dir.join("backup").join(format!("{s}.jpg")), &original);
     }
     for edit in EDITS {
-        write(&dir.join(s).join(format!("{edit}.jpg")), &edit_jpeg(&src, edit));
+        write(
+            &dir.join(s).join(format!("{edit}.jpg")),
+            &edit_jpeg(&src, edit),
+        );
     }
 }
 
@@ -77,6 +80,9 @@ pub fn edit_jpeg(src: &image::RgbImage, edit: &str) -> Vec<u8> {
 pub fn write_distractors(dir: &Path) {
     for name in DISTRACTORS {
         let img = load(name, 640).to_rgb8();
-        write(&dir.join("other").join(format!("{}.jpg", stem(name))), &encode_jpeg(&img, 90));
+        write(
+            &dir.join("other").join(format!("{}.jpg", stem(name))),
+            &encode_jpeg(&img, 90),
+        );
     }
 }

@@ -87,7 +87,10 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
                 );
             } else {
                 let moved: usize = all.iter().map(|r| r.trashed.len()).sum();
-                println!("{} groups resolved, {moved} files moved to the trash.", all.len());
+                println!(
+                    "{} groups resolved, {moved} files moved to the trash.",
+                    all.len()
+                );
             }
             Ok(())
         }
@@ -185,7 +188,10 @@ fn list(json: bool, groups: &[Group]) -> Result<()> {
 
 fn print_resolution(r: &Resolution) {
     let verb = if r.dry_run { "would keep" } else { "kept" };
-    println!("{} {}: {verb} {} ({})", r.tier, r.group, r.keep_path, r.reason);
+    println!(
+        "{} {}: {verb} {} ({})",
+        r.tier, r.group, r.keep_path, r.reason
+    );
     if r.dry_run {
         for p in &r.trash {
             println!("    would trash {p}");

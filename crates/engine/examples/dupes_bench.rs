@@ -128,7 +128,10 @@ fn main() {
 
     mih_pairs.sort_unstable();
     all_pairs.sort_unstable();
-    assert_eq!(mih_pairs, all_pairs, "the multi-index must find exactly the all-pairs answer");
+    assert_eq!(
+        mih_pairs, all_pairs,
+        "the multi-index must find exactly the all-pairs answer"
+    );
     assert_eq!(groups, all_groups);
 
     println!(
@@ -140,7 +143,10 @@ fn main() {
         "multi-index: {mih:.3} s (build {build:.3} s), index {index_mib:.1} MiB (+ {:.1} MiB of hashes)",
         (n * 32) as f64 / (1 << 20) as f64
     );
-    println!("all pairs:   {all:.3} s ({} comparisons)", n as u64 * (n as u64 - 1) / 2);
+    println!(
+        "all pairs:   {all:.3} s ({} comparisons)",
+        n as u64 * (n as u64 - 1) / 2
+    );
     println!("speed-up:    {:.1}x", all / mih);
     if let (Some(a), Some(b)) = (rss_start, rss_mih) {
         println!(

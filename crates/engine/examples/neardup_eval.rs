@@ -66,7 +66,10 @@ fn main() {
     let ours = neardup::shoebox_pairs(&scanned, &params);
     let group_secs = t.elapsed().as_secs_f64();
     line(
-        &format!("Shoebox exact+near, phash only (d <= {})", params.near_max_distance),
+        &format!(
+            "Shoebox exact+near, phash only (d <= {})",
+            params.near_max_distance
+        ),
         neardup::score(&ours, &truth),
     );
     let (original, tie, total) = neardup::keeper_is_original(&scanned, &rows, &params);
@@ -77,12 +80,24 @@ fn main() {
 
     let t = std::time::Instant::now();
     let czk8 = neardup::czkawka_pairs(&dir, &rows, 8, FilterType::Lanczos3, 2);
-    line("Czkawka default: Gradient 8x8, Lanczos3, High (d <= 2)", neardup::score(&czk8, &truth));
+    line(
+        "Czkawka default: Gradient 8x8, Lanczos3, High (d <= 2)",
+        neardup::score(&czk8, &truth),
+    );
     let czk8n = neardup::czkawka_pairs(&dir, &rows, 8, FilterType::Nearest, 2);
-    line("Czkawka: Gradient 8x8, Nearest, High (d <= 2)", neardup::score(&czk8n, &truth));
+    line(
+        "Czkawka: Gradient 8x8, Nearest, High (d <= 2)",
+        neardup::score(&czk8n, &truth),
+    );
     let czk16 = neardup::czkawka_pairs(&dir, &rows, 16, FilterType::Nearest, 5);
-    line("Czkawka CLI default: Gradient 16x16, Nearest, High (d <= 5)", neardup::score(&czk16, &truth));
-    println!("  (baseline hashing took {:.1}s)", t.elapsed().as_secs_f64());
+    line(
+        "Czkawka CLI default: Gradient 16x16, Nearest, High (d <= 5)",
+        neardup::score(&czk16, &truth),
+    );
+    println!(
+        "  (baseline hashing took {:.1}s)",
+        t.elapsed().as_secs_f64()
+    );
 
     println!("\nsweep of the thresholds (hashes only):");
     for near in [24, 32, 40] {
@@ -102,7 +117,8 @@ fn main() {
     if embed {
         use shoebox_engine::embed::EmbedOptions;
         use shoebox_engine::model::{DeviceChoice, ResolveOptions};
-        let model_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/models/clip-tiny");
+        let model_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/models/clip-tiny");
         let opts = ResolveOptions {
             offline: true,
             ..ResolveOptions::from_env()

@@ -77,8 +77,14 @@ fn tiers_find_every_variant_and_no_distractor() {
     // Exact: one copies group per source (original + backup copy), and one
     // pixels group per source (original + metadata-only change).
     let exact = f.groups(Some(Tier::Exact));
-    let copies: Vec<&Group> = exact.iter().filter(|g| g.kind == GroupKind::Copies).collect();
-    let pixels: Vec<&Group> = exact.iter().filter(|g| g.kind == GroupKind::Photos).collect();
+    let copies: Vec<&Group> = exact
+        .iter()
+        .filter(|g| g.kind == GroupKind::Copies)
+        .collect();
+    let pixels: Vec<&Group> = exact
+        .iter()
+        .filter(|g| g.kind == GroupKind::Photos)
+        .collect();
     assert_eq!(copies.len(), SOURCES.len(), "{exact:#?}");
     assert_eq!(pixels.len(), SOURCES.len(), "{exact:#?}");
     for g in &copies {
@@ -91,7 +97,13 @@ fn tiers_find_every_variant_and_no_distractor() {
         let names: HashSet<String> = g
             .members
             .iter()
-            .map(|m| Path::new(&m.path).file_name().unwrap().to_string_lossy().into_owned())
+            .map(|m| {
+                Path::new(&m.path)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert!(names.contains("meta.jpg"), "{names:?}");
         assert_eq!(g.members.len(), 2);
@@ -122,7 +134,11 @@ fn tiers_find_every_variant_and_no_distractor() {
     }
     for g in f.groups(None) {
         for m in &g.members {
-            assert!(!m.path.contains("/other/"), "distractor {} grouped in {g:#?}", m.path);
+            assert!(
+                !m.path.contains("/other/"),
+                "distractor {} grouped in {g:#?}",
+                m.path
+            );
         }
     }
     assert_eq!(DISTRACTORS.len(), 6);
@@ -133,7 +149,11 @@ fn keep_suggestion_prefers_the_original_and_says_why() {
     let f = full_set();
     for g in f.groups(Some(Tier::Near)) {
         let keep = g.members.iter().find(|m| m.id == g.keep).unwrap();
-        let name = Path::new(&keep.path).file_name().unwrap().to_string_lossy().into_owned();
+        let name = Path::new(&keep.path)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         // original.jpg and meta.jpg have the same pixels and both carry the
         // EXIF; either is the best copy.
         assert!(
@@ -152,11 +172,17 @@ fn keep_suggestion_prefers_the_original_and_says_why() {
 #[test]
 fn group_ids_are_stable_across_runs_and_rescans() {
     let f = full_set();
-    let ids = |f: &Fixture| -> Vec<String> { f.groups(None).iter().map(|g| g.id.clone()).collect() };
+    let ids =
+        |f: &Fixture| -> Vec<String> { f.groups(None).iter().map(|g| g.id.clone()).collect() };
     let first = ids(&f);
     assert_eq!(first, ids(&f));
     let reopened = Library::open(f.lib.dir()).unwrap();
-    let again: Vec<String> = reopened.duplicates(None).unwrap().iter().map(|g| g.id.clone()).collect();
+    let again: Vec<String> = reopened
+        .duplicates(None)
+        .unwrap()
+        .iter()
+        .map(|g| g.id.clone())
+        .collect();
     assert_eq!(first, again);
     f.scan();
     assert_eq!(first, ids(&f));
@@ -188,7 +214,11 @@ fn ignored_groups_stay_ignored_after_rescan_and_move() {
     )
     .unwrap();
     f.scan();
-    assert!(f.groups(Some(Tier::Near)).is_empty(), "{:#?}", f.groups(Some(Tier::Near)));
+    assert!(
+        f.groups(Some(Tier::Near)).is_empty(),
+        "{:#?}",
+        f.groups(Some(Tier::Near))
+    );
     // A fresh catalog connection sees the same decision.
     let reopened = Library::open(f.lib.dir()).unwrap();
     assert!(reopened.duplicates(Some(Tier::Near)).unwrap().is_empty());
@@ -198,12 +228,22 @@ fn ignored_groups_stay_ignored_after_rescan_and_move() {
     let resized = image::DynamicImage::ImageRgb8(src)
         .resize_exact(400, 300, image::imageops::FilterType::Triangle)
         .to_rgb8();
-    support::write(&f.photos.join("new.jpg"), &support::encode_jpeg(&resized, 80));
+    support::write(
+        &f.photos.join("new.jpg"),
+        &support::encode_jpeg(&resized, 80),
+    );
     f.scan();
     let near = f.groups(Some(Tier::Near));
     assert_eq!(near.len(), 1, "{near:#?}");
     assert!(near[0].members.iter().any(|m| m.path.ends_with("new.jpg")));
-    assert!(near[0].notes.iter().any(|n| n.contains("marked as not duplicates")), "{:?}", near[0].notes);
+    assert!(
+        near[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("marked as not duplicates")),
+        "{:?}",
+        near[0].notes
+    );
 }
 
 #[test]
@@ -219,14 +259,20 @@ fn dry_run_plans_without_touching_files() {
         assert!(!p.trash.contains(&p.keep_path));
         assert!(p.trash.len() >= EDITS.len(), "{p:#?}");
     }
-    let one = f.lib.resolve_duplicate(&plans[0].group, None, true).unwrap();
+    let one = f
+        .lib
+        .resolve_duplicate(&plans[0].group, None, true)
+        .unwrap();
     assert_eq!(one, plans[0]);
     assert_eq!(before, walk(&f.photos));
     // Similar shots are never resolved in bulk.
     assert!(f.lib.resolve_all_duplicates(Tier::Similar, true).is_err());
     // Unknown groups and non-members are clear errors.
     assert!(f.lib.resolve_duplicate("n0000", None, true).is_err());
-    assert!(f.lib.resolve_duplicate(&plans[0].group, Some(-5), true).is_err());
+    assert!(f
+        .lib
+        .resolve_duplicate(&plans[0].group, Some(-5), true)
+        .is_err());
 }
 
 #[test]
@@ -237,7 +283,10 @@ fn bad_phash_rows_do_not_panic() {
     f.lib
         .catalog()
         .connection()
-        .execute("UPDATE photos SET phash = x'0102' WHERE id = (SELECT MIN(id) FROM photos)", [])
+        .execute(
+            "UPDATE photos SET phash = x'0102' WHERE id = (SELECT MIN(id) FROM photos)",
+            [],
+        )
         .unwrap();
     f.lib
         .catalog()
@@ -266,7 +315,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn vector_at(base: &[f32], other: &[f32], cos: f32) -> Vec<f32> {
     // other is orthogonal to base; mix them.
     let s = (1.0 - cos * cos).sqrt();
-    base.iter().zip(other).map(|(b, o)| cos * b + s * o).collect()
+    base.iter()
+        .zip(other)
+        .map(|(b, o)| cos * b + s * o)
+        .collect()
 }
 
 fn unit(i: usize) -> Vec<f32> {
@@ -278,7 +330,9 @@ fn unit(i: usize) -> Vec<f32> {
 fn store_vectors(f: &Fixture, vectors: &[(i64, Vec<f32>)]) {
     use shoebox_engine::catalog::EmbedOutcome;
     let c = f.lib.catalog();
-    let model = c.upsert_model("test:controlled", "controlled vectors", 8).unwrap();
+    let model = c
+        .upsert_model("test:controlled", "controlled vectors", 8)
+        .unwrap();
     let rows: Vec<(i64, EmbedOutcome)> = vectors
         .iter()
         .map(|(id, v)| (*id, EmbedOutcome::Vector(v.clone())))
@@ -330,7 +384,10 @@ fn similar_shots_need_close_vectors_and_close_times() {
         .iter()
         .enumerate()
         .map(|(k, (name, _, _, cos))| {
-            let id = f.lib.resolve_photo(f.photos.join(name).to_str().unwrap()).unwrap();
+            let id = f
+                .lib
+                .resolve_photo(f.photos.join(name).to_str().unwrap())
+                .unwrap();
             (id, vector_at(&base, &unit(1 + k % 7), *cos))
         })
         .collect();
@@ -338,10 +395,15 @@ fn similar_shots_need_close_vectors_and_close_times() {
 
     let similar = f.member_sets(Tier::Similar);
     assert_eq!(similar.len(), 1, "{similar:#?}");
-    let names: HashSet<String> = ["burst1.jpg", "burst2.jpg", "burst3.jpg", "undated_close.jpg"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: HashSet<String> = [
+        "burst1.jpg",
+        "burst2.jpg",
+        "burst3.jpg",
+        "undated_close.jpg",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     assert_eq!(similar[0], names);
     let g = &f.groups(Some(Tier::Similar))[0];
     assert!(g.reason.starts_with("suggested favourite"), "{}", g.reason);
@@ -373,7 +435,11 @@ fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
     support::write(&f.photos.join("c.jpg"), &dated_jpeg(9, None));
     assert!(f.groups(None).is_empty());
     f.scan();
-    let id = |n: &str| f.lib.resolve_photo(f.photos.join(n).to_str().unwrap()).unwrap();
+    let id = |n: &str| {
+        f.lib
+            .resolve_photo(f.photos.join(n).to_str().unwrap())
+            .unwrap()
+    };
     // Controlled hashes: b is 60 bits from a (beyond the near and crop
     // thresholds, within the confirmation range), c is 60 bits from a too.
     let mut h = [0u8; 32];
@@ -407,5 +473,8 @@ fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
     assert_eq!(near.len(), 1, "{near:#?}");
     let members: HashSet<i64> = near[0].members.iter().map(|m| m.photo_id).collect();
     assert_eq!(members, HashSet::from([id("a.jpg"), id("b.jpg")]));
-    assert!(near[0].notes.iter().any(|n| n.contains("confirmed by the image embedding")));
+    assert!(near[0]
+        .notes
+        .iter()
+        .any(|n| n.contains("confirmed by the image embedding")));
 }

@@ -20,7 +20,10 @@ fn neardup_dev_precision_and_recall_meet_the_goal() {
     let truth = neardup::true_pairs(&rows);
     assert_eq!(rows.len(), 350);
     let scanned = neardup::scan(&dir, &rows);
-    let score = neardup::score(&neardup::shoebox_pairs(&scanned, &Params::default()), &truth);
+    let score = neardup::score(
+        &neardup::shoebox_pairs(&scanned, &Params::default()),
+        &truth,
+    );
     eprintln!("neardup-dev: {score:?}");
     assert!(score.precision >= 0.98, "{score:?}");
     assert!(score.recall >= 0.95, "{score:?}");

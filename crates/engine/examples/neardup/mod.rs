@@ -76,8 +76,16 @@ pub fn score(pred: &Pairs, truth: &Pairs) -> Score {
         predicted: pred.len(),
         true_positives: tp,
         truth: truth.len(),
-        precision: if pred.is_empty() { 1.0 } else { tp as f64 / pred.len() as f64 },
-        recall: if truth.is_empty() { 1.0 } else { tp as f64 / truth.len() as f64 },
+        precision: if pred.is_empty() {
+            1.0
+        } else {
+            tp as f64 / pred.len() as f64
+        },
+        recall: if truth.is_empty() {
+            1.0
+        } else {
+            tp as f64 / truth.len() as f64
+        },
     }
 }
 
@@ -125,7 +133,12 @@ pub fn shoebox_pairs(s: &Scanned, params: &Params) -> Pairs {
         let rows: Vec<usize> = g
             .members
             .iter()
-            .flat_map(|m| s.rows_of_photo.get(&m.photo_id).cloned().unwrap_or_default())
+            .flat_map(|m| {
+                s.rows_of_photo
+                    .get(&m.photo_id)
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .collect();
         for (k, &a) in rows.iter().enumerate() {
             for &b in &rows[k + 1..] {
@@ -142,7 +155,13 @@ pub fn shoebox_pairs(s: &Scanned, params: &Params) -> Pairs {
 /// with the given hash size, the Gradient algorithm and resize filter, on
 /// the fully decoded image; a pair is similar when the Hamming distance is
 /// at most `max_distance`.
-pub fn czkawka_pairs(dir: &Path, rows: &[Row], size: u32, filter: FilterType, max_distance: u32) -> Pairs {
+pub fn czkawka_pairs(
+    dir: &Path,
+    rows: &[Row],
+    size: u32,
+    filter: FilterType,
+    max_distance: u32,
+) -> Pairs {
     let hasher = HasherConfig::new()
         .hash_size(size, size)
         .hash_alg(HashAlg::Gradient)
@@ -175,7 +194,11 @@ pub fn distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32)>, u
     let photos = s.lib.catalog().dupe_photos().expect("photos");
     let mut hash_of_row: HashMap<usize, shoebox_engine::dupes::hashindex::Hash256> = HashMap::new();
     for p in &photos {
-        if let Some(h) = p.phash.as_deref().and_then(shoebox_engine::dupes::hashindex::hash_from_bytes) {
+        if let Some(h) = p
+            .phash
+            .as_deref()
+            .and_then(shoebox_engine::dupes::hashindex::hash_from_bytes)
+        {
             for &r in s.rows_of_photo.get(&p.id).into_iter().flatten() {
                 hash_of_row.insert(r, h);
             }
@@ -205,7 +228,13 @@ pub fn distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32)>, u
     let mut out: Vec<(String, u32, u32)> = by_transform
         .into_iter()
         .filter(|(t, _)| !t.contains('+'))
-        .map(|(t, d)| (t, *d.iter().min().unwrap_or(&0), *d.iter().max().unwrap_or(&0)))
+        .map(|(t, d)| {
+            (
+                t,
+                *d.iter().min().unwrap_or(&0),
+                *d.iter().max().unwrap_or(&0),
+            )
+        })
         .collect();
     out.sort();
     (out, min_false)
@@ -246,7 +275,9 @@ pub fn crop_distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32
         for j in i + 1..rows.len() {
             let Some(d) = crop_d(i, j) else { continue };
             if rows[i].group >= 0 && rows[i].group == rows[j].group {
-                if let ("original", t) | (t, "original") = (rows[i].transform.as_str(), rows[j].transform.as_str()) {
+                if let ("original", t) | (t, "original") =
+                    (rows[i].transform.as_str(), rows[j].transform.as_str())
+                {
                     by_transform.entry(t.to_string()).or_default().push(d);
                 }
             } else {
@@ -256,7 +287,13 @@ pub fn crop_distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32
     }
     let mut out: Vec<(String, u32, u32)> = by_transform
         .into_iter()
-        .map(|(t, d)| (t, *d.iter().min().unwrap_or(&0), *d.iter().max().unwrap_or(&0)))
+        .map(|(t, d)| {
+            (
+                t,
+                *d.iter().min().unwrap_or(&0),
+                *d.iter().max().unwrap_or(&0),
+            )
+        })
         .collect();
     out.sort();
     (out, min_false)
@@ -269,11 +306,20 @@ pub fn crop_distance_report(s: &Scanned, rows: &[Row]) -> (Vec<(String, u32, u32
 /// cropped copy must never be kept.
 pub fn keeper_is_original(s: &Scanned, rows: &[Row], params: &Params) -> (usize, usize, usize) {
     let (mut original, mut tie, mut total) = (0, 0, 0);
-    for g in s.lib.duplicates_with(params, Some(Tier::Near)).expect("duplicates") {
+    for g in s
+        .lib
+        .duplicates_with(params, Some(Tier::Near))
+        .expect("duplicates")
+    {
         let groups: HashSet<i64> = g
             .members
             .iter()
-            .flat_map(|m| s.rows_of_photo.get(&m.photo_id).cloned().unwrap_or_default())
+            .flat_map(|m| {
+                s.rows_of_photo
+                    .get(&m.photo_id)
+                    .cloned()
+                    .unwrap_or_default()
+            })
             .map(|r| rows[r].group)
             .collect();
         if groups.len() != 1 || groups.contains(&-1) {

@@ -273,7 +273,14 @@ impl Catalog {
             for (path, display, hash, size) in rec.trashed {
                 let bytes = paths::to_bytes(path);
                 forget.execute([&bytes])?;
-                log.execute(params![action, bytes, display, &hash[..], *size as i64, now])?;
+                log.execute(params![
+                    action,
+                    bytes,
+                    display,
+                    &hash[..],
+                    *size as i64,
+                    now
+                ])?;
             }
         }
         for &removed in rec.merged_photos {

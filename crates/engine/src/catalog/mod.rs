@@ -16,7 +16,8 @@ use rusqlite::Connection;
 use crate::error::{EngineError, Result};
 
 pub use dupes::{
-    merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, ResolutionRecord, TrashedFile,
+    merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, ResolutionRecord,
+    TrashedFile,
 };
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};

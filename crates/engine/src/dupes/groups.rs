@@ -86,7 +86,11 @@ fn photo_member(p: &DupePhoto) -> Member {
     Member {
         id: p.id,
         photo_id: p.id,
-        path: p.files.first().map(|f| f.display.clone()).unwrap_or_default(),
+        path: p
+            .files
+            .first()
+            .map(|f| f.display.clone())
+            .unwrap_or_default(),
         paths: p.files.iter().map(|f| f.display.clone()).collect(),
         width: p.width,
         height: p.height,
@@ -126,8 +130,11 @@ pub fn edges(
     decisions: &[DupeDecision],
     params: &Params,
 ) -> Edges {
-    let index_of: HashMap<[u8; 32], usize> =
-        photos.iter().enumerate().map(|(i, p)| (p.hash, i)).collect();
+    let index_of: HashMap<[u8; 32], usize> = photos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.hash, i))
+        .collect();
     let decided = Decided::new(decisions, &index_of);
     let mut e = Edges::default();
 
@@ -222,7 +229,11 @@ pub fn edges(
             candidates.push((a, b, true));
         }
     }
-    let all: Vec<usize> = dated.iter().map(|&(_, i)| i).chain(undated.iter().copied()).collect();
+    let all: Vec<usize> = dated
+        .iter()
+        .map(|&(_, i)| i)
+        .chain(undated.iter().copied())
+        .collect();
     let budget = params.undated_pair_budget;
     if (undated.len() as u64) * (all.len() as u64) <= budget {
         // Undated photos against everything (an export without EXIF may be
@@ -292,8 +303,11 @@ pub fn build_groups(
     params: &Params,
     only: Option<Tier>,
 ) -> Vec<Group> {
-    let index_of: HashMap<[u8; 32], usize> =
-        photos.iter().enumerate().map(|(i, p)| (p.hash, i)).collect();
+    let index_of: HashMap<[u8; 32], usize> = photos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.hash, i))
+        .collect();
     let decided = Decided::new(decisions, &index_of);
     let e = edges(photos, vectors, decisions, params);
     let mut out = Vec::new();

@@ -100,7 +100,8 @@ impl<'a> MultiIndex<'a> {
                 let base = chunk(q, c);
                 for &m in &masks {
                     let v = (base ^ m) as usize;
-                    let rows = &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
+                    let rows =
+                        &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
                     for &j in rows {
                         let j = j as usize;
                         if j <= i || seen[j] == i as u32 {
@@ -132,7 +133,8 @@ impl MultiIndex<'_> {
                 let base = chunk(q, c);
                 for &m in &masks {
                     let v = (base ^ m) as usize;
-                    let rows = &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
+                    let rows =
+                        &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
                     for &j in rows {
                         if seen[j as usize] == qi as u32 {
                             continue;
@@ -152,9 +154,7 @@ impl MultiIndex<'_> {
 
 /// Every 16-bit mask with at most `bits` bits set.
 fn flip_masks(bits: u32) -> Vec<u16> {
-    (0..=u16::MAX)
-        .filter(|m| m.count_ones() <= bits)
-        .collect()
+    (0..=u16::MAX).filter(|m| m.count_ones() <= bits).collect()
 }
 
 /// The quadratic baseline: compare every pair.

@@ -55,6 +55,7 @@ pub struct UndoReport {
 
 struct PlannedFile {
     file: DupeFile,
+    photo_id: i64,
     photo_hash: [u8; 32],
 }
 
@@ -94,13 +95,16 @@ pub(crate) fn plan(group: &Group, photos: &[DupePhoto], keep: Option<i64>) -> Re
                 .iter()
                 .find(|f| f.id == keep)
                 .cloned()
-                .ok_or_else(|| EngineError::Invalid(format!("file {keep} is no longer in the library")))?;
+                .ok_or_else(|| {
+                    EngineError::Invalid(format!("file {keep} is no longer in the library"))
+                })?;
             let files = kept_photo
                 .files
                 .iter()
                 .filter(|f| f.id != keep)
                 .map(|f| PlannedFile {
                     file: f.clone(),
+                    photo_id: kept_photo.id,
                     photo_hash: kept_photo.hash,
                 })
                 .collect();
@@ -117,6 +121,7 @@ pub(crate) fn plan(group: &Group, photos: &[DupePhoto], keep: Option<i64>) -> Re
                 removed.push(p.id);
                 files.extend(p.files.iter().map(|f| PlannedFile {
                     file: f.clone(),
+                    photo_id: p.id,
                     photo_hash: p.hash,
                 }));
             }
@@ -185,10 +190,11 @@ pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
         )));
     }
     let mut trashed: Vec<(PathBuf, String, [u8; 32], u64)> = Vec::new();
-    let mut left_behind: HashMap<[u8; 32], usize> = HashMap::new();
+    // Photos with a file that stays (skipped) keep their own metadata.
+    let mut left_behind: std::collections::HashSet<i64> = Default::default();
     for f in &files {
         if let Err(reason) = unchanged(&f.file) {
-            *left_behind.entry(f.photo_hash).or_default() += 1;
+            left_behind.insert(f.photo_id);
             resolution.skipped.push(Skipped {
                 path: f.file.display.clone(),
                 reason,
@@ -207,7 +213,7 @@ pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
                 ));
             }
             Err(e) => {
-                *left_behind.entry(f.photo_hash).or_default() += 1;
+                left_behind.insert(f.photo_id);
                 resolution.skipped.push(Skipped {
                     path: f.file.display.clone(),
                     reason: format!("could not move it to the trash: {e}"),
@@ -218,24 +224,10 @@ pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
     if trashed.is_empty() {
         return Ok(resolution);
     }
-    let hash_of: HashMap<i64, [u8; 32]> = files
-        .iter()
-        .filter_map(|f| {
-            catalog
-                .photo_id_for_path(&f.file.path)
-                .ok()
-                .flatten()
-                .map(|id| (id, f.photo_hash))
-        })
-        .collect();
     let merged: Vec<i64> = removed_photos
         .iter()
         .copied()
-        .filter(|id| {
-            hash_of
-                .get(id)
-                .is_none_or(|h| !left_behind.contains_key(h))
-        })
+        .filter(|id| !left_behind.contains(id))
         .collect();
     let action = catalog.record_dupe_resolution(&ResolutionRecord {
         group_id: &resolution.group,
@@ -259,7 +251,11 @@ pub(crate) fn undo(catalog: &Catalog, id: i64) -> Result<UndoReport> {
         .dupe_actions()?
         .into_iter()
         .find(|a| a.id == id)
-        .ok_or_else(|| EngineError::Invalid(format!("no duplicate action {id} (see `shoebox dupes history`)")))?;
+        .ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "no duplicate action {id} (see `shoebox dupes history`)"
+            ))
+        })?;
     if action.undone_at.is_some() {
         return Err(EngineError::Invalid(format!(
             "action {id} was already undone"
@@ -268,7 +264,15 @@ pub(crate) fn undo(catalog: &Catalog, id: i64) -> Result<UndoReport> {
     restore(catalog, id, &action.files)
 }
 
-#[cfg(any(target_os = "windows", all(unix, not(target_os = "macos"), not(target_os = "ios"), not(target_os = "android"))))]
+#[cfg(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+))]
 fn restore(
     catalog: &Catalog,
     id: i64,
@@ -301,7 +305,10 @@ fn restore(
             report.not_in_trash.push(f.display.clone());
         }
     }
-    if let Some(f) = files.iter().find(|f| latest.contains_key(&f.path) && f.path.exists()) {
+    if let Some(f) = files
+        .iter()
+        .find(|f| latest.contains_key(&f.path) && f.path.exists())
+    {
         return Err(EngineError::Invalid(format!(
             "{} exists again; move it away before undoing (nothing was restored)",
             f.display
@@ -313,7 +320,15 @@ fn restore(
     Ok(report)
 }
 
-#[cfg(not(any(target_os = "windows", all(unix, not(target_os = "macos"), not(target_os = "ios"), not(target_os = "android")))))]
+#[cfg(not(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+)))]
 fn restore(
     _catalog: &Catalog,
     _id: i64,

@@ -46,11 +46,7 @@ pub fn keep_photo(photos: &[&DupePhoto]) -> (usize, String) {
     let pixels = |i: usize| photos[i].width as u64 * photos[i].height as u64;
 
     let best = cands.iter().map(|&i| pixels(i)).max().unwrap_or(0);
-    let runner = cands
-        .iter()
-        .map(|&i| pixels(i))
-        .filter(|&p| p < best)
-        .max();
+    let runner = cands.iter().map(|&i| pixels(i)).filter(|&p| p < best).max();
     if narrow(&mut cands, |i| pixels(i) == best) {
         let w = &photos[cands[0]];
         let other = runner.unwrap_or(0);
@@ -87,7 +83,9 @@ pub fn keep_photo(photos: &[&DupePhoto]) -> (usize, String) {
             .map(|&i| bytes_per_pixel(photos[i]))
             .fold(0f64, f64::max);
         let before: Vec<usize> = cands.clone();
-        if narrow(&mut cands, |i| bytes_per_pixel(photos[i]) >= BPP_TOLERANCE * max) {
+        if narrow(&mut cands, |i| {
+            bytes_per_pixel(photos[i]) >= BPP_TOLERANCE * max
+        }) {
             let other = before
                 .iter()
                 .filter(|i| !cands.contains(i))

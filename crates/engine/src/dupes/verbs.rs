@@ -17,7 +17,11 @@ impl Library {
         Ok(self.grouping(params, tier)?.1)
     }
 
-    fn grouping(&self, params: &Params, tier: Option<Tier>) -> Result<(Vec<DupePhoto>, Vec<Group>)> {
+    fn grouping(
+        &self,
+        params: &Params,
+        tier: Option<Tier>,
+    ) -> Result<(Vec<DupePhoto>, Vec<Group>)> {
         let catalog = self.catalog();
         catalog.read_snapshot(|catalog| {
             let photos = catalog.dupe_photos()?;
