@@ -100,8 +100,8 @@ fn main() {
     );
 
     println!("\nsweep of the thresholds (hashes only):");
-    for near in [24, 32, 40] {
-        for crop in [32, 36, 40, 44, 48, 52] {
+    for near in [24, 31, 40] {
+        for crop in [15, 20, 24, 28, 31, 36, 40, 44, 48] {
             let p = Params {
                 near_max_distance: near,
                 crop_hash_max_distance: crop,

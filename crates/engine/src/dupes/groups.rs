@@ -189,9 +189,12 @@ pub fn edges(
             }
         }
     }
-    if !regions.is_empty() {
-        let index = MultiIndex::build(&regions);
-        for (q, r, _) in index.matches(&hashes, params.crop_hash_max_distance) {
+    if !regions.is_empty() && !hashes.is_empty() {
+        // The photos' hashes are indexed and the (many more) region hashes
+        // are the queries: the index and its marks stay small enough for
+        // the caches.
+        let index = MultiIndex::build(&hashes);
+        for (r, q, _) in index.matches(&regions, params.crop_hash_max_distance) {
             let (a, b) = (hashed[q as usize], region_owner[r as usize]);
             if a == b || same_pixels(a, b) {
                 continue;

@@ -89,60 +89,72 @@ impl<'a> MultiIndex<'a> {
 
     /// Every pair `(i, j)`, `i < j`, within `radius` bits, each once.
     pub fn pairs_within(&self, radius: u32) -> Vec<(u32, u32, u32)> {
-        let n = self.hashes.len();
-        let per_chunk = radius / CHUNKS as u32;
-        let masks = flip_masks(per_chunk);
-        let mut seen = vec![u32::MAX; n];
+        self.search(self.hashes, radius, |i, j| j > i)
+    }
+
+    /// For each query, the indexed hashes within `radius` bits:
+    /// `(query, indexed, distance)`.
+    pub fn matches(&self, queries: &[Hash256], radius: u32) -> Vec<(u32, u32, u32)> {
+        self.search(queries, radius, |_, _| true)
+    }
+
+    /// Probes the tables for every query, split across the machine's cores
+    /// (each thread with its own "already seen" marks), in query order.
+    fn search(
+        &self,
+        queries: &[Hash256],
+        radius: u32,
+        wanted: impl Fn(usize, usize) -> bool + Sync,
+    ) -> Vec<(u32, u32, u32)> {
+        let masks = flip_masks(radius / CHUNKS as u32);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 16);
+        let per = queries.len().div_ceil(threads).max(1024);
+        let parts: Vec<Vec<(u32, u32, u32)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = queries
+                .chunks(per)
+                .enumerate()
+                .map(|(k, part)| {
+                    let (masks, wanted) = (&masks, &wanted);
+                    scope.spawn(move || self.probe(part, k * per, radius, masks, wanted))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("hash search thread"))
+                .collect()
+        });
+        parts.concat()
+    }
+
+    fn probe(
+        &self,
+        queries: &[Hash256],
+        first: usize,
+        radius: u32,
+        masks: &[u16],
+        wanted: &(impl Fn(usize, usize) -> bool + Sync),
+    ) -> Vec<(u32, u32, u32)> {
+        let mut seen = vec![u32::MAX; self.hashes.len()];
         let mut out = Vec::new();
-        for i in 0..n {
-            let q = &self.hashes[i];
+        for (k, q) in queries.iter().enumerate() {
+            let qi = first + k;
             for c in 0..CHUNKS {
                 let base = chunk(q, c);
-                for &m in &masks {
+                for &m in masks {
                     let v = (base ^ m) as usize;
                     let rows =
                         &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
                     for &j in rows {
                         let j = j as usize;
-                        if j <= i || seen[j] == i as u32 {
+                        if seen[j] == qi as u32 || !wanted(qi, j) {
                             continue;
                         }
-                        seen[j] = i as u32;
+                        seen[j] = qi as u32;
                         let d = distance(q, &self.hashes[j]);
                         if d <= radius {
-                            out.push((i as u32, j as u32, d));
-                        }
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-impl MultiIndex<'_> {
-    /// For each query, the indexed hashes within `radius` bits:
-    /// `(query, indexed, distance)`.
-    pub fn matches(&self, queries: &[Hash256], radius: u32) -> Vec<(u32, u32, u32)> {
-        let per_chunk = radius / CHUNKS as u32;
-        let masks = flip_masks(per_chunk);
-        let mut seen = vec![u32::MAX; self.hashes.len()];
-        let mut out = Vec::new();
-        for (qi, q) in queries.iter().enumerate() {
-            for c in 0..CHUNKS {
-                let base = chunk(q, c);
-                for &m in &masks {
-                    let v = (base ^ m) as usize;
-                    let rows =
-                        &self.ids[c][self.starts[c][v] as usize..self.starts[c][v + 1] as usize];
-                    for &j in rows {
-                        if seen[j as usize] == qi as u32 {
-                            continue;
-                        }
-                        seen[j as usize] = qi as u32;
-                        let d = distance(q, &self.hashes[j as usize]);
-                        if d <= radius {
-                            out.push((qi as u32, j, d));
+                            out.push((qi as u32, j as u32, d));
                         }
                     }
                 }
@@ -157,17 +169,35 @@ fn flip_masks(bits: u32) -> Vec<u16> {
     (0..=u16::MAX).filter(|m| m.count_ones() <= bits).collect()
 }
 
-/// The quadratic baseline: compare every pair.
+/// The quadratic baseline: compare every pair, on as many threads as the
+/// multi-index uses (rows dealt round-robin, so the triangle is balanced).
 pub fn all_pairs_within(hashes: &[Hash256], radius: u32) -> Vec<(u32, u32, u32)> {
-    let mut out = Vec::new();
-    for i in 0..hashes.len() {
-        for j in i + 1..hashes.len() {
-            let d = distance(&hashes[i], &hashes[j]);
-            if d <= radius {
-                out.push((i as u32, j as u32, d));
-            }
-        }
-    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16);
+    let mut out: Vec<(u32, u32, u32)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for i in (t..hashes.len()).step_by(threads) {
+                        for j in i + 1..hashes.len() {
+                            let d = distance(&hashes[i], &hashes[j]);
+                            if d <= radius {
+                                out.push((i as u32, j as u32, d));
+                            }
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("all-pairs thread"))
+            .collect()
+    });
+    out.sort_unstable();
     out
 }
 
