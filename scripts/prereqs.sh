@@ -3,7 +3,8 @@
 # Idempotent: every step checks first, so a second run costs a second.
 set -euo pipefail
 
-APT_PACKAGES=(build-essential pkg-config util-linux)
+# libimage-exiftool-perl: the tag tests read XMP sidecars back with exiftool.
+APT_PACKAGES=(build-essential pkg-config util-linux libimage-exiftool-perl)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -15,6 +15,7 @@ use shoebox_engine::embed::EmbedOptions;
 use shoebox_engine::ingest::ScanOptions;
 use shoebox_engine::model::{DeviceChoice, DownloadEvent, ResolveOptions};
 use shoebox_engine::search::SearchOptions;
+use shoebox_engine::tags::RetagOptions;
 use shoebox_engine::Library;
 
 #[derive(Parser)]
@@ -79,6 +80,9 @@ enum Command {
         /// Try again photos whose embedding failed before.
         #[arg(long)]
         retry_failed: bool,
+        /// Do not re-tag after embedding (run `shoebox tags retag` later).
+        #[arg(long)]
+        no_tags: bool,
     },
     /// Print the embeddings of image files (not stored).
     EmbedImage {
@@ -119,6 +123,109 @@ enum Command {
     /// Duplicates in three tiers (exact, near, similar), their resolution
     /// through the OS trash, remembered decisions and undo.
     Dupes(dupes::DupesArgs),
+    /// Tags: `shoebox tags PHOTO` shows a photo's tags; the subcommands
+    /// list, browse and manage them.
+    #[command(
+        subcommand,
+        override_usage = "shoebox tags <PHOTO> [--json]\n       shoebox tags [OPTIONS] <COMMAND>"
+    )]
+    Tags(TagsCommand),
+    /// Put a tag on a photo or take it off.
+    #[command(subcommand)]
+    Tag(TagCommand),
+    /// Accuracy harnesses for real weights.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Subcommand)]
+enum TagsCommand {
+    /// A photo's tags (by path or catalog id), with score and source.
+    Show { photo: String },
+    /// Every tag in use, with counts by source.
+    List,
+    /// The vocabulary's hierarchy (built-in and custom tags).
+    Vocab,
+    /// Custom tags: `custom add "our red van" [--examples ID...]`.
+    #[command(subcommand)]
+    Custom(CustomCommand),
+    /// Re-tag photos now (runs after `embed` by itself): incremental, or
+    /// everything with --full.
+    Retag {
+        #[arg(long)]
+        full: bool,
+    },
+    /// Write XMP sidecars with every tagged photo's keywords (dc:subject,
+    /// lr:hierarchicalSubject, digiKam:TagsList); originals are never touched.
+    ExportXmp {
+        /// Only say which sidecars would be created or updated.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show or change the sidecar settings.
+    Xmp {
+        /// Write sidecars whenever tags change: on or off (default off).
+        #[arg(long, value_name = "on|off")]
+        write_on_change: Option<String>,
+        /// append (photo.jpg.xmp, darktable/digiKam) or replace (photo.xmp, Lightroom).
+        #[arg(long)]
+        naming: Option<String>,
+    },
+    /// `shoebox tags PHOTO`: the same as `tags show PHOTO`.
+    #[command(external_subcommand)]
+    Photo(Vec<String>),
+}
+
+#[derive(Subcommand)]
+enum CustomCommand {
+    /// Create a custom tag from a name, optionally with a description of
+    /// what it looks like and confirmed example photos (ids or paths).
+    Add {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// A built-in tag this one sits under (e.g. car).
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long, num_args = 1..)]
+        examples: Vec<String>,
+    },
+    /// The library's custom tags.
+    List,
+    /// Stop assigning a custom tag automatically (its auto tags go at the
+    /// next re-tag; photos you tagged keep it).
+    Remove { name: String },
+}
+
+#[derive(Subcommand)]
+enum TagCommand {
+    /// Put a tag on a photo (a user decision re-tagging never overrides).
+    Add {
+        photo: String,
+        #[arg(required = true, num_args = 1..)]
+        tag: Vec<String>,
+    },
+    /// Take a tag off a photo; re-tagging will not put it back.
+    Remove {
+        photo: String,
+        #[arg(required = true, num_args = 1..)]
+        tag: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Tagging accuracy on a labelled folder: top-1/top-5 and precision /
+    /// recall of assigned tags. labels.csv rows: `file,tag;tag;...`.
+    Tags {
+        #[arg(long)]
+        labels: PathBuf,
+        dir: PathBuf,
+        /// Fit per-concept thresholds on this set and save them as the
+        /// library's calibration for the model.
+        #[arg(long)]
+        fit: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -222,6 +329,7 @@ fn run(cli: Cli) -> Result<()> {
             batch,
             workers,
             retry_failed,
+            no_tags,
         } => {
             let model = load_model(&library, &cli, None)?;
             let bar = progress::EmbedBar::new(json);
@@ -232,9 +340,25 @@ fn run(cli: Cli) -> Result<()> {
                 cancel: Some(cancel),
                 retry_failed: *retry_failed,
             };
+            let cancel = opts.cancel.clone();
             let report = library.embed(&model, &opts, &|p| bar.update(p))?;
             bar.finish();
-            output::embed_report(json, &report)
+            let tags = if *no_tags || report.cancelled {
+                None
+            } else {
+                let bar = progress::TagBar::new(json);
+                let tags = library.retag(
+                    &model,
+                    &RetagOptions {
+                        full: false,
+                        cancel,
+                    },
+                    &|p| bar.update(p),
+                )?;
+                bar.finish();
+                Some(tags)
+            };
+            output::embed_report(json, &report, tags.as_ref())
         }
         Command::EmbedImage { files, full_decode } => {
             let model = load_model(&library, &cli, None)?;
@@ -293,7 +417,117 @@ fn run(cli: Cli) -> Result<()> {
             output::search_results(json, &library.similar(&model, id, &page.options()?)?)
         }
         Command::Dupes(args) => dupes::run(&library, json, args),
+        Command::Tags(command) => tags_command(&library, &cli, command),
+        Command::Tag(TagCommand::Add { photo, tag }) => {
+            let id = library.resolve_photo(photo)?;
+            let tag = library.add_tag(id, &tag.join(" "))?;
+            output::tag_changed(json, id, &tag, true, true)
+        }
+        Command::Tag(TagCommand::Remove { photo, tag }) => {
+            let id = library.resolve_photo(photo)?;
+            let (tag, was_on) = library.remove_tag(id, &tag.join(" "))?;
+            output::tag_changed(json, id, &tag, false, was_on)
+        }
+        Command::Eval(EvalCommand::Tags { labels, dir, fit }) => {
+            let model = load_model(&library, &cli, None)?;
+            let bar = progress::TagBar::new(json);
+            let report = library.eval_tags(&model, labels, dir, *fit, &|p| bar.update(p))?;
+            bar.finish();
+            output::eval_tags(json, &report)
+        }
     }
+}
+
+fn tags_command(library: &Library, cli: &Cli, command: &TagsCommand) -> Result<()> {
+    let json = cli.json;
+    match command {
+        TagsCommand::Show { photo } => show_tags(library, json, photo),
+        TagsCommand::Photo(args) => {
+            // `shoebox tags PHOTO [--json]`: clap hands over the raw words.
+            let (photo, rest) = args.split_first().expect("clap gives the name");
+            let mut json = json;
+            for arg in rest {
+                match arg.as_str() {
+                    "--json" => json = true,
+                    other => anyhow::bail!(
+                        "unexpected argument `{other}`; usage: shoebox tags PHOTO [--json] \
+                         (or a subcommand: show, list, vocab, custom, retag, export-xmp, xmp)"
+                    ),
+                }
+            }
+            show_tags(library, json, photo)
+        }
+        TagsCommand::List => {
+            let vocab = library.vocabulary()?;
+            output::tag_counts(json, &library.tag_counts()?, &vocab)
+        }
+        TagsCommand::Vocab => output::vocabulary(json, &library.vocabulary()?),
+        TagsCommand::Custom(CustomCommand::Add {
+            name,
+            description,
+            parent,
+            examples,
+        }) => {
+            let ids = examples
+                .iter()
+                .map(|e| library.resolve_photo(e))
+                .collect::<Result<Vec<_>, _>>()?;
+            let def =
+                library.add_custom_tag(name, description.as_deref(), parent.as_deref(), &ids)?;
+            output::custom_added(json, &def, ids.len())
+        }
+        TagsCommand::Custom(CustomCommand::Remove { name }) => {
+            output::custom_removed(json, &library.remove_custom_tag(name)?)
+        }
+        TagsCommand::Custom(CustomCommand::List) => {
+            let vocab = library.vocabulary()?;
+            let custom: Vec<_> = vocab.concepts().iter().filter(|c| c.custom).collect();
+            output::custom_list(json, &custom)
+        }
+        TagsCommand::Retag { full } => {
+            let model = load_model(library, cli, None)?;
+            let bar = progress::TagBar::new(json);
+            let report = library.retag(
+                &model,
+                &RetagOptions {
+                    full: *full,
+                    cancel: Some(cancel_on_ctrl_c()),
+                },
+                &|p| bar.update(p),
+            )?;
+            bar.finish();
+            output::retag_report(json, &report)
+        }
+        TagsCommand::ExportXmp { dry_run } => {
+            output::xmp_report(json, &library.export_xmp(*dry_run)?)
+        }
+        TagsCommand::Xmp {
+            write_on_change,
+            naming,
+        } => {
+            let mut settings = library.xmp_settings()?;
+            if let Some(w) = write_on_change {
+                settings.write_on_change = match w.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => anyhow::bail!("--write-on-change takes on or off, not `{other}`"),
+                };
+            }
+            if let Some(n) = naming {
+                settings.naming = n.parse()?;
+            }
+            if write_on_change.is_some() || naming.is_some() {
+                library.set_xmp_settings(&settings)?;
+            }
+            output::xmp_settings(json, &settings)
+        }
+    }
+}
+
+fn show_tags(library: &Library, json: bool, photo: &str) -> Result<()> {
+    let id = library.resolve_photo(photo)?;
+    let vocab = library.vocabulary()?;
+    output::photo_tags(json, &library.photo_tags(id)?, &vocab)
 }
 
 /// Hugging Face settings from the environment, with a download bar.

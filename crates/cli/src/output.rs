@@ -6,9 +6,12 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Serialize;
 use shoebox_engine::catalog::{ErrorEntry, PhotoInfo, Root, StatusCounts};
+use shoebox_engine::catalog::{PhotoTag, TagCount, TagDef};
 use shoebox_engine::embed::{EmbedReport, LoadedModel, ModelStatus};
 use shoebox_engine::ingest::ScanReport;
 use shoebox_engine::search::SearchResults;
+use shoebox_engine::tags::eval::EvalReport;
+use shoebox_engine::tags::{Concept, RetagReport, Vocabulary, XmpReport, XmpSettings};
 
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     use std::io::Write;
@@ -164,9 +167,18 @@ pub fn thumbnail(json: bool, id: i64, size: u32, path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn embed_report(json: bool, report: &EmbedReport) -> Result<()> {
+pub fn embed_report(json: bool, report: &EmbedReport, tags: Option<&RetagReport>) -> Result<()> {
     if json {
-        return print_json(report);
+        #[derive(Serialize)]
+        struct WithTags<'a> {
+            #[serde(flatten)]
+            embed: &'a EmbedReport,
+            tags: Option<&'a RetagReport>,
+        }
+        return print_json(&WithTags {
+            embed: report,
+            tags,
+        });
     }
     let verb = if report.cancelled {
         "Stopped after embedding"
@@ -188,6 +200,9 @@ pub fn embed_report(json: bool, report: &EmbedReport) -> Result<()> {
             "{} photos left; run `shoebox embed` again to continue.",
             report.remaining
         );
+    }
+    if let Some(tags) = tags {
+        print_retag(tags);
     }
     Ok(())
 }
@@ -355,6 +370,291 @@ pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
             r.offset + 1,
             shown,
             r.total
+        );
+    }
+    Ok(())
+}
+
+fn display_name(vocab: &Vocabulary, tag: &str) -> String {
+    vocab
+        .get(tag)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| tag.to_string())
+}
+
+fn print_retag(r: &RetagReport) {
+    if r.prototypes_built > 0 {
+        println!(
+            "Built {} tag prototypes from {} prompts in {:.1}s (once per model; cached).",
+            r.prototypes_built, r.prompts_embedded, r.prototype_seconds
+        );
+    }
+    let verb = if r.cancelled {
+        "Stopped after tagging"
+    } else {
+        "Tagged"
+    };
+    println!(
+        "{verb} {} photos against {} concepts: {} tags added, {} removed ({} concepts changed) in {:.1}s.",
+        r.photos_scored, r.concepts, r.tags_added, r.tags_removed, r.changed_concepts, r.seconds
+    );
+}
+
+pub fn retag_report(json: bool, r: &RetagReport) -> Result<()> {
+    if json {
+        return print_json(r);
+    }
+    print_retag(r);
+    Ok(())
+}
+
+pub fn photo_tags(json: bool, tags: &[PhotoTag], vocab: &Vocabulary) -> Result<()> {
+    if json {
+        return print_json(tags);
+    }
+    if tags.is_empty() {
+        println!(
+            "No tags. (Tags appear after `shoebox embed`; add your own with `shoebox tag add`.)"
+        );
+    }
+    for t in tags {
+        let score = t
+            .score
+            .map(|s| format!("{s:.3}"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<28} {:>6}  {}",
+            display_name(vocab, &t.tag),
+            score,
+            t.source
+        );
+    }
+    Ok(())
+}
+
+pub fn tag_changed(json: bool, id: i64, tag: &str, added: bool, was_on: bool) -> Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Changed<'a> {
+            id: i64,
+            tag: &'a str,
+            action: &'a str,
+            was_on: bool,
+        }
+        return print_json(&Changed {
+            id,
+            tag,
+            action: if added { "added" } else { "removed" },
+            was_on,
+        });
+    }
+    if added {
+        println!("Tagged photo {id} with `{tag}`.");
+    } else if was_on {
+        println!("Removed `{tag}` from photo {id}; re-tagging will not put it back.");
+    } else {
+        println!("Photo {id} did not have `{tag}`; it will not be given it.");
+    }
+    Ok(())
+}
+
+pub fn tag_counts(json: bool, counts: &[TagCount], vocab: &Vocabulary) -> Result<()> {
+    if json {
+        return print_json(counts);
+    }
+    if counts.is_empty() {
+        println!("No tags yet.");
+    }
+    for c in counts {
+        println!(
+            "{:<28} {:>6}  (auto {}, user {}, imported {}, rejected {})",
+            display_name(vocab, &c.tag),
+            c.count,
+            c.auto,
+            c.user,
+            c.imported,
+            c.rejected
+        );
+    }
+    Ok(())
+}
+
+pub fn vocabulary(json: bool, vocab: &Vocabulary) -> Result<()> {
+    if json {
+        return print_json(vocab.concepts());
+    }
+    let concepts = vocab.concepts();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); concepts.len()];
+    let mut roots = Vec::new();
+    for i in 0..concepts.len() {
+        match vocab.parents_of(i).first() {
+            Some(&p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
+    fn show(vocab: &Vocabulary, children: &[Vec<usize>], i: usize, depth: usize, out: &mut String) {
+        let c: &Concept = &vocab.concepts()[i];
+        out.push_str(&"  ".repeat(depth));
+        out.push_str(&c.name);
+        if c.group {
+            out.push('/');
+        }
+        if c.custom {
+            out.push_str(" (custom)");
+        }
+        let other: Vec<String> = vocab
+            .parents_of(i)
+            .iter()
+            .skip(1)
+            .map(|&p| vocab.concepts()[p].name.clone())
+            .collect();
+        if !other.is_empty() {
+            out.push_str(&format!("  [also under {}]", other.join(", ")));
+        }
+        out.push('\n');
+        for &ch in &children[i] {
+            show(vocab, children, ch, depth + 1, out);
+        }
+    }
+    let mut out = String::new();
+    for r in roots {
+        show(vocab, &children, r, 0, &mut out);
+    }
+    out.push_str(&format!(
+        "{} concepts ({} taggable).\n",
+        concepts.len(),
+        vocab.taggable().count()
+    ));
+    print_text(&out)
+}
+
+/// Long text output; a reader that stops early (`| head`) is not an error.
+fn print_text(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+pub fn custom_added(json: bool, def: &TagDef, examples: usize) -> Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Added<'a> {
+            #[serde(flatten)]
+            def: &'a TagDef,
+            examples: usize,
+        }
+        return print_json(&Added { def, examples });
+    }
+    println!(
+        "Custom tag `{}` saved with {examples} confirmed examples; `shoebox tags retag` (or the next `embed`) finds more.",
+        def.tag
+    );
+    Ok(())
+}
+
+pub fn custom_removed(json: bool, tag: &str) -> Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Removed<'a> {
+            tag: &'a str,
+            removed: bool,
+        }
+        return print_json(&Removed { tag, removed: true });
+    }
+    println!(
+        "`{tag}` is no longer assigned automatically; `shoebox tags retag` drops its auto tags."
+    );
+    Ok(())
+}
+
+pub fn custom_list(json: bool, custom: &[&Concept]) -> Result<()> {
+    if json {
+        return print_json(custom);
+    }
+    for c in custom {
+        println!("{:<28} {}", c.name, c.descriptions.join("; "));
+    }
+    Ok(())
+}
+
+pub fn xmp_report(json: bool, r: &XmpReport) -> Result<()> {
+    if json {
+        return print_json(r);
+    }
+    let (c, u, summary) = if r.dry_run {
+        ("would create", "would update", "to create, to update")
+    } else {
+        ("created", "updated", "created, updated")
+    };
+    let (sc, su) = summary.split_once(", ").expect("two words");
+    for p in &r.created {
+        println!("{c} {p}");
+    }
+    for p in &r.updated {
+        println!("{u} {p}");
+    }
+    for f in &r.failed {
+        println!("skipped {}: {}", f.path, f.reason);
+    }
+    println!(
+        "{} photos: {} sidecars {sc}, {} {su}, {} unchanged, {} skipped (naming: {}).",
+        r.photos,
+        r.created.len(),
+        r.updated.len(),
+        r.unchanged,
+        r.failed.len(),
+        r.naming
+    );
+    Ok(())
+}
+
+pub fn xmp_settings(json: bool, s: &XmpSettings) -> Result<()> {
+    if json {
+        return print_json(s);
+    }
+    println!(
+        "Write sidecars on change: {}. Naming: {} ({}).",
+        if s.write_on_change { "on" } else { "off" },
+        s.naming.as_str(),
+        match s.naming {
+            shoebox_engine::tags::SidecarNaming::Append => "photo.jpg.xmp",
+            shoebox_engine::tags::SidecarNaming::Replace => "photo.xmp",
+        }
+    );
+    Ok(())
+}
+
+pub fn eval_tags(json: bool, r: &EvalReport) -> Result<()> {
+    if json {
+        return print_json(r);
+    }
+    println!(
+        "{} images, {} concepts, model {}:\n  top-1 {:.3}  top-5 {:.3}\n  assigned tags: precision {:.3}, recall {:.3}, F1 {:.3}; {} images without a tag",
+        r.images,
+        r.concepts,
+        r.model,
+        r.top1,
+        r.top5,
+        r.assigned.precision,
+        r.assigned.recall,
+        r.assigned.f1,
+        r.abstained
+    );
+    for s in &r.skipped {
+        println!("  skipped {}: {}", s.file, s.reason);
+    }
+    if !r.unknown_labels.is_empty() {
+        println!(
+            "  labels not in the vocabulary: {}",
+            r.unknown_labels.join(", ")
+        );
+    }
+    if let Some(p) = &r.calibration_path {
+        println!(
+            "  fitted thresholds for {} concepts, saved to {p}",
+            r.fitted_concepts
         );
     }
     Ok(())

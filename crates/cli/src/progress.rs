@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shoebox_engine::embed::EmbedProgress;
 use shoebox_engine::ingest::ScanProgress;
 use shoebox_engine::model::DownloadEvent;
+use shoebox_engine::tags::RetagProgress;
 
 pub struct ScanBar {
     bar: ProgressBar,
@@ -73,6 +74,32 @@ impl EmbedBar {
             })
             .unwrap_or_default();
         self.bar.set_message(format!("{:.1}/s{eta}", p.rate));
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// Re-tag progress: prototypes (concepts) first, then photos.
+pub struct TagBar {
+    bar: ProgressBar,
+}
+
+impl TagBar {
+    pub fn new(json: bool) -> Self {
+        TagBar {
+            bar: bar_on_stderr(json, "{spinner} tagging: {msg} [{bar:30}] {pos}/{len}"),
+        }
+    }
+
+    pub fn update(&self, p: &RetagProgress) {
+        self.bar.set_length(p.total as u64);
+        self.bar.set_position(p.done as u64);
+        self.bar.set_message(match p.stage {
+            "prototypes" => "tag prototypes (once per model)",
+            _ => "photos",
+        });
     }
 
     pub fn finish(&self) {

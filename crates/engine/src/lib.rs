@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod library;
 pub mod paths;
 pub mod search;
+pub mod tags;
 
 pub use error::{EngineError, Result};
 pub use library::Library;

@@ -14,6 +14,10 @@ use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
 use crate::model::ModelRegistry;
 use crate::paths;
 use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorIndex};
+use crate::tags::{
+    self, Calibration, RetagOptions, RetagProgress, RetagReport, TextEncoder, Vocabulary,
+    XmpReport, XmpSettings,
+};
 use shoebox_model::{DeviceChoice, ResolveOptions};
 
 pub const CATALOG_FILE: &str = "catalog.sqlite";
@@ -386,6 +390,159 @@ impl Library {
             }
         }
         f(slot.as_ref().expect("index just loaded"))
+    }
+}
+
+/// Tagging verbs (see `tags` and docs/tags.md).
+impl Library {
+    /// The built-in vocabulary plus this library's custom tags.
+    pub fn vocabulary(&self) -> Result<Vocabulary> {
+        tags::vocabulary(&self.catalog)
+    }
+
+    /// The tag calibration in effect for a model.
+    pub fn tag_calibration(&self, model_key: &str) -> Result<Calibration> {
+        Calibration::for_model(&self.dir, model_key)
+    }
+
+    /// Re-tags incrementally with `model` (see `tags::job`), then writes
+    /// sidecars of changed photos when the library asks for that.
+    pub fn retag(
+        &self,
+        model: &LoadedModel,
+        opts: &RetagOptions,
+        on_progress: &dyn Fn(&RetagProgress),
+    ) -> Result<RetagReport> {
+        let vocab = self.vocabulary()?;
+        let calibration = self.tag_calibration(&model.row.key)?;
+        self.retag_with(model, model.row.id, &vocab, &calibration, opts, on_progress)
+    }
+
+    /// `retag` with any text encoder, vocabulary and calibration: what the
+    /// tests use with their deterministic encoder.
+    pub fn retag_with(
+        &self,
+        encoder: &dyn TextEncoder,
+        model_id: i64,
+        vocab: &Vocabulary,
+        calibration: &Calibration,
+        opts: &RetagOptions,
+        on_progress: &dyn Fn(&RetagProgress),
+    ) -> Result<RetagReport> {
+        let report = tags::run_retag(
+            &self.catalog,
+            model_id,
+            encoder,
+            vocab,
+            calibration,
+            opts,
+            on_progress,
+        )?;
+        tags::sync_if_enabled(&self.catalog, &report.changed_photos)?;
+        self.catalog.trim_change_log()?;
+        Ok(report)
+    }
+
+    /// Tags on a photo: auto ones with their score, user and imported ones.
+    pub fn photo_tags(&self, id: i64) -> Result<Vec<crate::catalog::PhotoTag>> {
+        self.info(id)?;
+        self.catalog.photo_tags(id)
+    }
+
+    /// The user puts a tag on a photo; returns the tag's key.
+    pub fn add_tag(&self, id: i64, name: &str) -> Result<String> {
+        self.info(id)?;
+        let tag = tags::add_tag(&self.catalog, &self.vocabulary()?, id, name)?;
+        tags::sync_if_enabled(&self.catalog, &[id])?;
+        Ok(tag)
+    }
+
+    /// The user takes a tag off a photo (re-tagging never puts it back);
+    /// returns the key and whether it was on.
+    pub fn remove_tag(&self, id: i64, name: &str) -> Result<(String, bool)> {
+        self.info(id)?;
+        let out = tags::remove_tag(&self.catalog, &self.vocabulary()?, id, name)?;
+        tags::sync_if_enabled(&self.catalog, &[id])?;
+        Ok(out)
+    }
+
+    pub fn tag_counts(&self) -> Result<Vec<crate::catalog::TagCount>> {
+        self.catalog.tag_counts()
+    }
+
+    /// Creates a custom tag from a name (and optionally a description of
+    /// what it looks like), confirmed on `examples`. The next re-tag
+    /// builds its prototype and assigns it.
+    pub fn add_custom_tag(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        parent: Option<&str>,
+        examples: &[i64],
+    ) -> Result<crate::catalog::TagDef> {
+        let def = tags::add_custom(&self.catalog, name, description, parent, examples)?;
+        tags::sync_if_enabled(&self.catalog, examples)?;
+        Ok(def)
+    }
+
+    /// Stops assigning a custom tag automatically: the next re-tag removes
+    /// its auto tags; the photos the user tagged keep it.
+    pub fn remove_custom_tag(&self, name: &str) -> Result<String> {
+        let tag = tags::tag_key(name);
+        if !self.catalog.demote_custom_tag(&tag)? {
+            return Err(EngineError::Invalid(format!(
+                "`{name}` is not a custom tag (see `shoebox tags custom list`)"
+            )));
+        }
+        Ok(tag)
+    }
+
+    pub fn xmp_settings(&self) -> Result<XmpSettings> {
+        tags::xmp_settings(&self.catalog)
+    }
+
+    pub fn set_xmp_settings(&self, settings: &XmpSettings) -> Result<()> {
+        tags::set_xmp_settings(&self.catalog, settings)
+    }
+
+    /// The accuracy harness (see `tags::eval`): images of `dir` listed in
+    /// `labels` are embedded (not added to the library) and tagged. With
+    /// `fit`, per-concept thresholds fitted on them become the library's
+    /// calibration for the model. The figures use the calibration in effect
+    /// before fitting.
+    pub fn eval_tags(
+        &self,
+        model: &LoadedModel,
+        labels: &Path,
+        dir: &Path,
+        fit: bool,
+        on_progress: &dyn Fn(&RetagProgress),
+    ) -> Result<tags::eval::EvalReport> {
+        let vocab = self.vocabulary()?;
+        let calibration = self.tag_calibration(&model.row.key)?;
+        let (mut report, fitted) = tags::eval::run_eval(
+            &self.catalog,
+            model.row.id,
+            &model.row.key,
+            model,
+            &|path| self.embed_file(model, path, false),
+            &vocab,
+            &calibration,
+            labels,
+            dir,
+            on_progress,
+        )?;
+        if let (true, Some(c)) = (fit, fitted) {
+            let path = c.save(&self.dir, &model.row.key)?;
+            report.calibration_fitted = true;
+            report.calibration_path = Some(path.display().to_string());
+        }
+        Ok(report)
+    }
+
+    /// Writes (or with `dry_run` plans) XMP sidecars for every tagged photo.
+    pub fn export_xmp(&self, dry_run: bool) -> Result<XmpReport> {
+        tags::export_xmp(&self.catalog, None, dry_run)
     }
 }
 

@@ -339,15 +339,38 @@ impl Catalog {
 }
 
 /// Moves what users attach to a photo from `removed` onto `kept` when the
-/// removed one leaves the library as a duplicate, as Immich does: its tags
-/// (without overwriting the kept photo's own) and its duplicate decisions
-/// (every remembered set that named the removed photo now names the kept
-/// one too). The single place to extend when photos gain more user data.
+/// removed one leaves the library as a duplicate, as Immich does:
+/// - the user's and imported tags (an automatic tag on the kept photo is
+///   upgraded; a tag the kept photo's user rejected is not re-added).
+///   Automatic tags are not copied: the tagger computes the kept photo's own;
+/// - tag rejections (negative examples), unless the kept photo's user put
+///   that tag on it; automatic tags they contradict are dropped;
+/// - duplicate decisions: every remembered set that named the removed photo
+///   now names the kept one too.
+///
+/// The single place to extend when photos gain more user data.
 pub fn merge_photo_metadata(conn: &rusqlite::Connection, kept: i64, removed: i64) -> Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO photo_tags (photo_id, tag, source, score)
-         SELECT ?1, tag, source, score FROM photo_tags WHERE photo_id = ?2",
+        "INSERT INTO photo_tags (photo_id, tag, source, score)
+         SELECT ?1, t.tag, t.source, t.score FROM photo_tags t
+          WHERE t.photo_id = ?2 AND t.source != 'auto'
+            AND NOT EXISTS (SELECT 1 FROM tag_rejections r WHERE r.photo_id = ?1 AND r.tag = t.tag)
+         ON CONFLICT (photo_id, tag) DO UPDATE SET source = excluded.source, score = excluded.score
+          WHERE photo_tags.source = 'auto'",
         params![kept, removed],
+    )?;
+    conn.execute(
+        "INSERT OR IGNORE INTO tag_rejections (photo_id, tag, at)
+         SELECT ?1, r.tag, r.at FROM tag_rejections r
+          WHERE r.photo_id = ?2
+            AND NOT EXISTS (SELECT 1 FROM photo_tags t
+                             WHERE t.photo_id = ?1 AND t.tag = r.tag AND t.source != 'auto')",
+        params![kept, removed],
+    )?;
+    conn.execute(
+        "DELETE FROM photo_tags WHERE photo_id = ?1 AND source = 'auto'
+            AND tag IN (SELECT tag FROM tag_rejections WHERE photo_id = ?1)",
+        [kept],
     )?;
     conn.execute(
         "INSERT OR IGNORE INTO dupe_decision_members (decision_id, photo_hash)

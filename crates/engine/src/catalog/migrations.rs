@@ -144,7 +144,56 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER changes_tag_delete AFTER DELETE ON photo_tags
         BEGIN INSERT INTO changes (photo_id) VALUES (OLD.photo_id); END;
     "#,
-    // v5 (duplicates): a sharpness figure per photo (relative variance of
+    // v5: auto-tagging. Tags users created (custom concepts and plain
+    // keywords), per-photo rejections (a removed tag is a negative example and
+    // is never re-added), cached text prototypes per (model, concept), what
+    // the last re-tag decided each concept with, and which photos it has
+    // scored. photo_tags keeps its key (photo_id, tag) and holds only tags
+    // that are on; its source is 'auto', 'user' or 'imported'.
+    r#"
+    CREATE TABLE tag_defs (
+        tag          TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('custom', 'keyword')),
+        description  TEXT,
+        parent       TEXT,
+        created_at   TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE tag_rejections (
+        photo_id     INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        tag          TEXT NOT NULL,
+        at           TEXT NOT NULL,
+        PRIMARY KEY (photo_id, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX tag_rejections_tag ON tag_rejections(tag);
+    CREATE TABLE tag_prototypes (
+        model_id     INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        tag          TEXT NOT NULL,
+        signature    BLOB NOT NULL,
+        vector       BLOB NOT NULL,
+        PRIMARY KEY (model_id, tag)
+    ) WITHOUT ROWID;
+    CREATE TABLE tag_concept_state (
+        model_id     INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        tag          TEXT NOT NULL,
+        signature    BLOB NOT NULL,
+        median       REAL NOT NULL,
+        spread       REAL NOT NULL,
+        PRIMARY KEY (model_id, tag)
+    ) WITHOUT ROWID;
+    CREATE TABLE tag_scored (
+        photo_id     INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        model_id     INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        PRIMARY KEY (photo_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX tag_scored_model ON tag_scored(model_id);
+    CREATE TRIGGER tag_scored_embedding_insert AFTER INSERT ON embeddings
+        BEGIN DELETE FROM tag_scored WHERE photo_id = NEW.photo_id AND model_id = NEW.model_id; END;
+    CREATE TRIGGER tag_scored_embedding_update AFTER UPDATE ON embeddings
+        BEGIN DELETE FROM tag_scored WHERE photo_id = NEW.photo_id AND model_id = NEW.model_id; END;
+    CREATE INDEX photo_tags_source ON photo_tags(source);
+    "#,
+    // v6 (duplicates): a sharpness figure per photo (relative variance of
     // the Laplacian, for "which copy to keep"), the perceptual hashes of
     // sub-regions (so crops find their originals),
     // remembered "not duplicates" / "keep all" decisions keyed by photo

@@ -8,6 +8,7 @@ mod photos;
 mod queries;
 mod roots;
 mod search;
+mod tags;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,11 @@ pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
-pub use search::{Changes, IndexRow};
+pub use search::{Changes, IndexRow, IndexSink};
+pub(crate) use tags::import_keywords;
+pub use tags::{
+    AutoTagDiff, PhotoTag, TagCount, TagDef, TagExamples, SOURCE_AUTO, SOURCE_IMPORTED, SOURCE_USER,
+};
 
 /// One connection to the catalog file. Open one per thread: WAL lets readers
 /// run beside the single writer.

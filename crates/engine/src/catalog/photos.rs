@@ -66,6 +66,10 @@ pub enum ScanWrite {
         hash: [u8; 32],
         photo: Option<Box<NewPhoto>>,
         warning: Option<String>,
+        /// Keywords from embedded XMP/IPTC and sidecars, as
+        /// `(tag, Some(display name))` for keywords the vocabulary does not
+        /// know and `(tag, None)` for concepts; imported as tags.
+        keywords: Vec<(String, Option<String>)>,
     },
     /// A file we could not use, with the reason shown to the user.
     Failed {
@@ -183,6 +187,7 @@ impl Catalog {
                         hash,
                         photo,
                         warning,
+                        keywords,
                     } => {
                         if let Some(p) = photo {
                             insert_photo.execute(params![
@@ -219,6 +224,9 @@ impl Catalog {
                             warning,
                             scan_id,
                         ])?;
+                        if let (Some(id), false) = (id, keywords.is_empty()) {
+                            super::import_keywords(&tx, id, keywords)?;
+                        }
                     }
                     ScanWrite::Failed { at, state, reason } => {
                         upsert_file.execute(params![

@@ -24,6 +24,52 @@ pub struct IndexRow {
     pub tags: Vec<String>,
 }
 
+/// Receives a streamed index load: first every photo (folders and tags
+/// empty), then per photo its folder names, then its tags. Photos the sink
+/// was not given in the first pass must be ignored in the later ones.
+pub trait IndexSink {
+    fn photo(&mut self, row: IndexRow);
+    fn folders(&mut self, photo_id: i64, names: Vec<String>);
+    fn tags(&mut self, photo_id: i64, tags: Vec<String>);
+}
+
+/// Collects a streamed load into rows.
+#[derive(Default)]
+struct CollectRows {
+    rows: Vec<IndexRow>,
+    slots: HashMap<i64, usize>,
+}
+
+impl CollectRows {
+    fn finish(self) -> Vec<IndexRow> {
+        self.rows
+    }
+}
+
+impl IndexSink for CollectRows {
+    fn photo(&mut self, row: IndexRow) {
+        self.slots.insert(row.photo_id, self.rows.len());
+        self.rows.push(row);
+    }
+
+    fn folders(&mut self, photo_id: i64, names: Vec<String>) {
+        if let Some(&slot) = self.slots.get(&photo_id) {
+            let folders = &mut self.rows[slot].folders;
+            for name in names {
+                if !folders.contains(&name) {
+                    folders.push(name);
+                }
+            }
+        }
+    }
+
+    fn tags(&mut self, photo_id: i64, tags: Vec<String>) {
+        if let Some(&slot) = self.slots.get(&photo_id) {
+            self.rows[slot].tags.extend(tags);
+        }
+    }
+}
+
 /// What changed since a point in the change log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Changes {
@@ -96,83 +142,100 @@ impl Catalog {
     }
 
     /// Index rows of visible photos: all of them, or only those in `only`
-    /// (ids missing from the answer are no longer visible).
+    /// (ids missing from the answer are no longer visible). Collects
+    /// everything; the index itself streams with [`Self::stream_index_rows`].
     pub fn index_rows(&self, model_id: i64, only: Option<&[i64]>) -> Result<Vec<IndexRow>> {
-        let mut out = Vec::new();
-        match only {
-            None => self.index_rows_where(model_id, "1", &mut out)?,
-            Some(ids) => {
-                for chunk in ids.chunks(500) {
-                    let clause = format!("p.id IN ({})", id_list(chunk));
-                    self.index_rows_where(model_id, &clause, &mut out)?;
-                }
-            }
-        }
-        Ok(out)
+        let mut rows = CollectRows::default();
+        self.stream_index_rows(model_id, only, &mut rows)?;
+        Ok(rows.finish())
     }
 
-    fn index_rows_where(&self, model_id: i64, clause: &str, out: &mut Vec<IndexRow>) -> Result<()> {
-        let first = out.len();
+    /// Feeds `sink` every visible photo (without folders and tags), then
+    /// each photo's folder names, then its tags, one photo at a time. No
+    /// more than one f32 vector is held at once, which keeps a million-photo
+    /// load from passing through gigabytes of temporary rows.
+    pub fn stream_index_rows(
+        &self,
+        model_id: i64,
+        only: Option<&[i64]>,
+        sink: &mut dyn IndexSink,
+    ) -> Result<()> {
+        match only {
+            None => self.stream_where(model_id, "1", sink),
+            Some(ids) => ids.chunks(500).try_for_each(|chunk| {
+                self.stream_where(model_id, &format!("p.id IN ({})", id_list(chunk)), sink)
+            }),
+        }
+    }
+
+    fn stream_where(&self, model_id: i64, clause: &str, sink: &mut dyn IndexSink) -> Result<()> {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT p.id, p.taken_at, TRIM(COALESCE(p.camera_make, '') || ' ' || COALESCE(p.camera_model, '')),
                     p.gps_lat IS NOT NULL, p.format, e.vector
              FROM photos p LEFT JOIN embeddings e ON e.photo_id = p.id AND e.model_id = ?1
              WHERE {VISIBLE} AND {clause} ORDER BY p.id"
         ))?;
-        let rows = stmt.query_map([model_id], |r| {
-            Ok(IndexRow {
+        let mut rows = stmt.query([model_id])?;
+        while let Some(r) = rows.next()? {
+            sink.photo(IndexRow {
                 photo_id: r.get(0)?,
                 taken_at: r.get(1)?,
                 camera: r.get(2)?,
                 has_gps: r.get(3)?,
                 format: r.get(4)?,
-                vector: r.get::<_, Option<Vec<u8>>>(5)?.map(|b| blob_to_vector(&b)),
+                vector: r
+                    .get_ref(5)?
+                    .as_blob_or_null()
+                    .map_err(rusqlite::Error::from)?
+                    .map(blob_to_vector),
                 folders: Vec::new(),
                 tags: Vec::new(),
-            })
-        })?;
-        for row in rows {
-            out.push(row?);
+            });
         }
-        let slots: HashMap<i64, usize> = out[first..]
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.photo_id, first + i))
-            .collect();
-        if slots.is_empty() {
-            return Ok(());
-        }
-        let mut folders = self.conn.prepare(&format!(
+        // Files of visible photos only: a photo whose row was not fed
+        // above is ignored by the sink.
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT f.photo_id, f.display_path, r.display_path FROM photos p
              JOIN files f ON f.photo_id = p.id JOIN roots r ON r.id = f.root_id
-             WHERE f.status = 'ok' AND r.online = 1 AND {clause}"
+             WHERE f.status = 'ok' AND r.online = 1 AND {clause} ORDER BY f.photo_id"
         ))?;
-        let rows = folders.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, file, root) = row?;
-            if let Some(&slot) = slots.get(&id) {
-                for name in folder_names(&file, &root) {
-                    if !out[slot].folders.contains(&name) {
-                        out[slot].folders.push(name);
+        let mut rows = stmt.query([])?;
+        let mut current: Option<(i64, Vec<String>)> = None;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let names = folder_names(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?);
+            match &mut current {
+                Some((cur, acc)) if *cur == id => acc.extend(names),
+                _ => {
+                    if let Some((cur, acc)) = current.replace((id, names)) {
+                        sink.folders(cur, acc);
                     }
                 }
             }
         }
-        let mut tags = self.conn.prepare(&format!(
-            "SELECT p.id, t.tag FROM photos p JOIN photo_tags t ON t.photo_id = p.id WHERE {clause}"
+        if let Some((cur, acc)) = current {
+            sink.folders(cur, acc);
+        }
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT p.id, t.tag FROM photos p JOIN photo_tags t ON t.photo_id = p.id
+             WHERE {clause} ORDER BY p.id"
         ))?;
-        let rows = tags.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (id, tag) = row?;
-            if let Some(&slot) = slots.get(&id) {
-                out[slot].tags.push(tag);
+        let mut rows = stmt.query([])?;
+        let mut current: Option<(i64, Vec<String>)> = None;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let tag: String = r.get(1)?;
+            match &mut current {
+                Some((cur, acc)) if *cur == id => acc.push(tag),
+                _ => {
+                    if let Some((cur, acc)) = current.replace((id, vec![tag])) {
+                        sink.tags(cur, acc);
+                    }
+                }
             }
+        }
+        if let Some((cur, acc)) = current {
+            sink.tags(cur, acc);
         }
         Ok(())
     }

@@ -146,13 +146,18 @@ impl Analyzer<'_> {
         let hash = *blake3::hash(&bytes).as_bytes();
         StageTimes::add(&self.times.hash, started);
 
+        let started = Instant::now();
+        let (keywords, keyword_warning) = file_keywords(path, &bytes);
+        StageTimes::add(&self.times.exif, started);
+
         if self.catalog.photo_complete(&hash).unwrap_or(false) {
             // A copy or a moved file of a photo we already know.
             return Some(ScanWrite::Photo {
                 at,
                 hash,
                 photo: None,
-                warning: None,
+                warning: keyword_warning,
+                keywords,
             });
         }
 
@@ -226,7 +231,35 @@ impl Analyzer<'_> {
                 crop_hashes: Some(crop_hashes),
                 thumb_ready,
             })),
-            warning,
+            warning: match (warning, keyword_warning) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            },
+            keywords,
         })
     }
+}
+
+/// Bytes searched for an embedded XMP packet: JPEG keeps it in APP1 near the
+/// start, PNG and WebP in a chunk before the pixels. Deeper packets (some
+/// TIFFs) are not worth a pass over the whole file.
+const XMP_SEARCH_BYTES: usize = 512 * 1024;
+
+/// Keywords to import from the file's embedded XMP and IPTC and from its
+/// sidecars, mapped onto the vocabulary; unreadable metadata becomes a
+/// warning, never a failure.
+fn file_keywords(path: &Path, bytes: &[u8]) -> (Vec<(String, Option<String>)>, Option<String>) {
+    let head = &bytes[..bytes.len().min(XMP_SEARCH_BYTES)];
+    let (found, warnings) = crate::tags::xmp::file_keywords(path, Some(head));
+    let vocab = crate::tags::vocab::builtin();
+    let mut out: Vec<(String, Option<String>)> = Vec::new();
+    for k in found {
+        if let Ok(pair) = crate::tags::resolve_name(vocab, &k) {
+            if !out.iter().any(|(t, _)| *t == pair.0) {
+                out.push(pair);
+            }
+        }
+    }
+    let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
+    (out, warning)
 }

@@ -3,11 +3,11 @@
 //! following the catalog's change log, so queries never touch SQLite except
 //! to re-rank a few candidates and read the page they return.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::quant::{dot_i8, quantize};
 use super::query::Filters;
-use crate::catalog::{Catalog, Changes, IndexRow};
+use crate::catalog::{Catalog, Changes, IndexRow, IndexSink};
 use crate::error::Result;
 
 /// No date known.
@@ -37,16 +37,45 @@ impl Interner {
         self.ids.get(&s.to_lowercase()).copied()
     }
 
-    /// Ids of every string containing one of `needles` (case-insensitive).
-    fn containing(&self, needles: &[String]) -> HashSet<u32> {
+    /// A mask over string ids: which strings contain one of `needles`
+    /// (case-insensitive).
+    fn containing(&self, needles: &[String]) -> Vec<bool> {
         let needles: Vec<String> = needles.iter().map(|n| n.to_lowercase()).collect();
         self.names
             .iter()
-            .enumerate()
-            .filter(|(_, name)| needles.iter().any(|n| name.contains(n.as_str())))
-            .map(|(i, _)| i as u32)
+            .map(|name| needles.iter().any(|n| name.contains(n.as_str())))
             .collect()
     }
+}
+
+/// Distinct folder lists. Photos of one directory share a list, so a
+/// million photos have only as many lists as directories, and an `in:`
+/// filter is decided once per list instead of once per photo.
+#[derive(Default)]
+struct FolderSets {
+    ids: HashMap<Box<[u32]>, u32>,
+    sets: Vec<Box<[u32]>>,
+}
+
+impl FolderSets {
+    fn intern(&mut self, mut folders: Vec<u32>) -> u32 {
+        folders.sort_unstable();
+        folders.dedup();
+        let key = folders.into_boxed_slice();
+        if let Some(&id) = self.ids.get(&key) {
+            return id;
+        }
+        let id = self.sets.len() as u32;
+        self.sets.push(key.clone());
+        self.ids.insert(key, id);
+        id
+    }
+}
+
+/// Whether id `i` is in a mask (ids interned after the mask was built are
+/// not).
+fn in_mask(mask: &[bool], i: u32) -> bool {
+    mask.get(i as usize).copied().unwrap_or(false)
 }
 
 /// Filterable facts about one photo.
@@ -59,7 +88,8 @@ struct Meta {
     camera: u32,
     format: u32,
     gps: bool,
-    folders: Box<[u32]>,
+    /// Id in [`FolderSets`]; 0 is the empty list.
+    folder_set: u32,
     tags: Box<[u32]>,
 }
 
@@ -68,12 +98,13 @@ pub struct Predicate {
     after: Option<i64>,
     before: Option<i64>,
     months: u16,
-    folders: Option<HashSet<u32>>,
-    cameras: Option<HashSet<u32>>,
+    /// Masks over folder-set ids, camera and format string ids.
+    folder_sets: Option<Vec<bool>>,
+    cameras: Option<Vec<bool>>,
     /// `None` inside means a required tag nobody has: nothing matches.
     tags: Vec<Option<u32>>,
     gps: Option<bool>,
-    formats: Option<HashSet<u32>>,
+    formats: Option<Vec<bool>>,
 }
 
 impl Predicate {
@@ -93,20 +124,14 @@ impl Predicate {
         if self.gps.is_some_and(|g| g != m.gps) {
             return false;
         }
-        if let Some(c) = &self.cameras {
-            if !c.contains(&m.camera) {
-                return false;
-            }
-        }
-        if let Some(f) = &self.formats {
-            if !f.contains(&m.format) {
-                return false;
-            }
-        }
-        if let Some(f) = &self.folders {
-            if !m.folders.iter().any(|id| f.contains(id)) {
-                return false;
-            }
+        if self.cameras.as_ref().is_some_and(|c| !in_mask(c, m.camera))
+            || self.formats.as_ref().is_some_and(|f| !in_mask(f, m.format))
+            || self
+                .folder_sets
+                .as_ref()
+                .is_some_and(|f| !in_mask(f, m.folder_set))
+        {
+            return false;
         }
         self.tags
             .iter()
@@ -143,6 +168,26 @@ pub struct VectorIndex {
     meta: Vec<Meta>,
     free: Vec<usize>,
     strings: Interner,
+    folder_sets: FolderSets,
+}
+
+impl IndexSink for VectorIndex {
+    fn photo(&mut self, row: IndexRow) {
+        self.upsert(row);
+    }
+
+    fn folders(&mut self, photo_id: i64, names: Vec<String>) {
+        if let Some(&slot) = self.slots.get(&photo_id) {
+            let ids = names.iter().map(|n| self.strings.intern(n)).collect();
+            self.meta[slot].folder_set = self.folder_sets.intern(ids);
+        }
+    }
+
+    fn tags(&mut self, photo_id: i64, tags: Vec<String>) {
+        if let Some(&slot) = self.slots.get(&photo_id) {
+            self.meta[slot].tags = tags.iter().map(|t| self.strings.intern(t)).collect();
+        }
+    }
 }
 
 /// A scored candidate.
@@ -168,68 +213,59 @@ impl VectorIndex {
             meta: Vec::new(),
             free: Vec::new(),
             strings: Interner::default(),
+            folder_sets: FolderSets::default(),
         };
-        index.reload(catalog)?;
+        index.folder_sets.intern(Vec::new());
+        catalog.read_snapshot(|c| index.reload(c))?;
         Ok(index)
     }
 
+    /// Reloads everything; call inside a read snapshot.
     fn reload(&mut self, catalog: &Catalog) -> Result<()> {
-        let (seq, rows) =
-            catalog.read_snapshot(|c| Ok((c.change_seq()?, c.index_rows(self.model_id, None)?)))?;
         self.slots.clear();
         self.ids.clear();
         self.codes.clear();
         self.scales.clear();
         self.meta.clear();
         self.free.clear();
-        self.ids.reserve(rows.len());
-        self.codes.reserve(rows.len() * self.dim);
-        for row in rows {
-            self.upsert(row);
-        }
-        self.seq = seq;
+        self.seq = catalog.change_seq()?;
+        catalog.stream_index_rows(self.model_id, None, self)?;
+        self.shrink();
         Ok(())
     }
 
-    /// Applies whatever changed in the catalog since the last sync.
-    /// Returns how many photos were updated.
+    /// Gives back the growth slack of the load (up to half the vectors).
+    fn shrink(&mut self) {
+        self.ids.shrink_to_fit();
+        self.codes.shrink_to_fit();
+        self.scales.shrink_to_fit();
+        self.meta.shrink_to_fit();
+    }
+
+    /// Applies whatever changed in the catalog since the last sync, from
+    /// one snapshot. Returns how many photos were updated.
     pub fn refresh(&mut self, catalog: &Catalog) -> Result<usize> {
-        let model_id = self.model_id;
-        let seq = self.seq;
-        let (latest, changes, rows) = catalog.read_snapshot(|c| {
-            let (latest, changes) = c.changes_since(seq)?;
-            let rows = match &changes {
-                Changes::Photos(ids) if !ids.is_empty() => {
-                    let mut ids = ids.clone();
+        catalog.read_snapshot(|c| {
+            let (latest, changes) = c.changes_since(self.seq)?;
+            match changes {
+                Changes::Everything => {
+                    self.reload(c)?;
+                    Ok(self.len())
+                }
+                Changes::Photos(mut ids) => {
                     ids.sort_unstable();
                     ids.dedup();
-                    Some((ids.clone(), c.index_rows(model_id, Some(&ids))?))
+                    for &id in &ids {
+                        self.remove(id);
+                    }
+                    if !ids.is_empty() {
+                        c.stream_index_rows(self.model_id, Some(&ids), self)?;
+                    }
+                    self.seq = latest;
+                    Ok(ids.len())
                 }
-                _ => None,
-            };
-            Ok((latest, changes, rows))
-        })?;
-        match (changes, rows) {
-            (Changes::Everything, _) => {
-                self.reload(catalog)?;
-                Ok(self.len())
             }
-            (_, Some((ids, rows))) => {
-                let n = ids.len();
-                for id in ids {
-                    self.remove(id);
-                }
-                for row in rows {
-                    self.upsert(row);
-                }
-                self.seq = latest;
-                Ok(n)
-            }
-            _ => {
-                self.seq = latest;
-                Ok(0)
-            }
-        }
+        })
     }
 
     fn upsert(&mut self, row: IndexRow) {
@@ -247,7 +283,7 @@ impl VectorIndex {
                         camera: 0,
                         format: 0,
                         gps: false,
-                        folders: Box::new([]),
+                        folder_set: 0,
                         tags: Box::new([]),
                     });
                     self.ids.len() - 1
@@ -275,9 +311,15 @@ impl VectorIndex {
             camera: self.strings.intern(&row.camera),
             format: self.strings.intern(&row.format),
             gps: row.has_gps,
-            folders: row.folders.iter().map(|f| self.strings.intern(f)).collect(),
-            tags: row.tags.iter().map(|t| self.strings.intern(t)).collect(),
+            folder_set: 0,
+            tags: Box::new([]),
         };
+        if !row.folders.is_empty() {
+            self.folders(row.photo_id, row.folders);
+        }
+        if !row.tags.is_empty() {
+            self.tags(row.photo_id, row.tags);
+        }
     }
 
     fn remove(&mut self, photo_id: i64) {
@@ -323,11 +365,11 @@ impl VectorIndex {
     /// slots and interned strings (allocator overhead not included).
     pub fn metadata_bytes(&self) -> usize {
         use std::mem::size_of;
-        let lists: usize = self
-            .meta
-            .iter()
-            .map(|m| (m.folders.len() + m.tags.len()) * size_of::<u32>())
-            .sum();
+        let tag_lists: usize = self.meta.iter().map(|m| m.tags.len()).sum();
+        let folder_lists: usize = self.folder_sets.sets.iter().map(|s| s.len()).sum();
+        // Each folder list is held twice (list and map key).
+        let lists = (tag_lists + 2 * folder_lists) * size_of::<u32>()
+            + self.folder_sets.sets.len() * 2 * size_of::<Box<[u32]>>();
         let strings: usize = self
             .strings
             .names
@@ -346,16 +388,24 @@ impl VectorIndex {
         let months = f.months.iter().fold(0u16, |m, &mo| m | (1 << mo));
         let non_empty = |v: &[String]| (!v.is_empty()).then(|| self.strings.containing(v));
         let formats = (!f.types.is_empty()).then(|| {
-            f.types
+            let mut mask = vec![false; self.strings.names.len()];
+            for id in f.types.iter().filter_map(|t| self.strings.get(t)) {
+                mask[id as usize] = true;
+            }
+            mask
+        });
+        let folder_sets = non_empty(&f.folders).map(|names| {
+            self.folder_sets
+                .sets
                 .iter()
-                .filter_map(|t| self.strings.get(t))
-                .collect::<HashSet<u32>>()
+                .map(|set| set.iter().any(|&n| in_mask(&names, n)))
+                .collect()
         });
         Predicate {
             after: f.after.map(day_start),
             before: f.before.map(day_start),
             months,
-            folders: non_empty(&f.folders),
+            folder_sets,
             cameras: non_empty(&f.cameras),
             tags: f.tags.iter().map(|t| self.strings.get(t)).collect(),
             gps: f.has_gps,
@@ -367,10 +417,45 @@ impl VectorIndex {
     /// `query` (a unit vector), or 0 without a query. With a query, photos
     /// without a vector are left out.
     pub fn score(&self, pred: &Predicate, query: Option<&[f32]>) -> Vec<Scored> {
+        self.score_min(pred, query, f32::NEG_INFINITY).0
+    }
+
+    /// Approximate scores of about `n` photos that pass the filter, taken
+    /// at a fixed stride so they represent the whole library, and whether
+    /// the stride was 1 (every photo scored).
+    pub fn sample_scores(&self, pred: &Predicate, query: &[f32], n: usize) -> (Vec<f32>, bool) {
+        let mut q_codes = vec![0i8; self.dim];
+        let qs = quantize(query, &mut q_codes);
+        let step = (self.ids.len() / n.max(1)).max(1);
+        let scores = (0..self.ids.len())
+            .step_by(step)
+            .filter(|&slot| {
+                self.ids[slot] >= 0 && self.scales[slot] != 0.0 && pred.matches(&self.meta[slot])
+            })
+            .map(|slot| self.approx(slot, &q_codes, qs))
+            .collect();
+        (scores, step == 1)
+    }
+
+    fn approx(&self, slot: usize, q_codes: &[i8], q_scale: f32) -> f32 {
+        let codes = &self.codes[slot * self.dim..(slot + 1) * self.dim];
+        dot_i8(codes, q_codes) as f32 * self.scales[slot] * q_scale
+    }
+
+    /// [`Self::score`] keeping only scores of at least `min`, and how many
+    /// photos passed the filter (the candidates) in all. Keeping only what
+    /// can be shown spares a million-entry list per query.
+    pub fn score_min(
+        &self,
+        pred: &Predicate,
+        query: Option<&[f32]>,
+        min: f32,
+    ) -> (Vec<Scored>, usize) {
         let mut q_codes = vec![0i8; self.dim];
         let q_scale = query.map(|q| quantize(q, &mut q_codes));
-        let score_range = |range: std::ops::Range<usize>| -> Vec<Scored> {
+        let score_range = |range: std::ops::Range<usize>| -> (Vec<Scored>, usize) {
             let mut out = Vec::new();
+            let mut passed = 0;
             for slot in range {
                 let id = self.ids[slot];
                 if id < 0 || !pred.matches(&self.meta[slot]) {
@@ -378,22 +463,23 @@ impl VectorIndex {
                 }
                 let score = match q_scale {
                     Some(qs) => {
-                        let s = self.scales[slot];
-                        if s == 0.0 {
+                        if self.scales[slot] == 0.0 {
                             continue;
                         }
-                        let codes = &self.codes[slot * self.dim..(slot + 1) * self.dim];
-                        dot_i8(codes, &q_codes) as f32 * s * qs
+                        self.approx(slot, &q_codes, qs)
                     }
                     None => 0.0,
                 };
-                out.push(Scored {
-                    photo_id: id,
-                    score,
-                    taken: self.meta[slot].taken,
-                });
+                passed += 1;
+                if score >= min {
+                    out.push(Scored {
+                        photo_id: id,
+                        score,
+                        taken: self.meta[slot].taken,
+                    });
+                }
             }
-            out
+            (out, passed)
         };
         let n = self.ids.len();
         // Threads pay off only when the scan is long enough to dwarf their
@@ -414,10 +500,14 @@ impl VectorIndex {
                     scope.spawn(move || score_range(range))
                 })
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("scoring thread panicked"))
-                .collect()
+            let mut all = Vec::new();
+            let mut passed = 0;
+            for h in handles {
+                let (part, n) = h.join().expect("scoring thread panicked");
+                all.extend(part);
+                passed += n;
+            }
+            (all, passed)
         })
     }
 }

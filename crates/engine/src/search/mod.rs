@@ -147,17 +147,20 @@ fn median(values: &mut [f32]) -> f32 {
     *values.select_nth_unstable_by(mid, |a, b| a.total_cmp(b)).1
 }
 
-/// Median and robust spread of the scores, from a strided sample: the bulk
-/// of a library is unrelated to any one query, so the median and MAD
-/// describe "unrelated" even when a third of the photos match.
-fn score_stats(scored: &[Scored]) -> (f32, f32) {
-    const SAMPLE: usize = 20_000;
-    let step = (scored.len() / SAMPLE).max(1);
-    let mut sample: Vec<f32> = scored.iter().step_by(step).map(|s| s.score).collect();
-    let med = median(&mut sample);
+/// Median and robust spread of a sample of scores: the bulk of a library
+/// is unrelated to any one query, so the median and MAD describe
+/// "unrelated" even when a third of the photos match.
+fn score_stats(sample: &mut [f32]) -> (f32, f32) {
+    let med = median(sample);
     let mut dev: Vec<f32> = sample.iter().map(|s| (s - med).abs()).collect();
     (med, 1.4826 * median(&mut dev))
 }
+
+/// Photos scored to estimate a query's score distribution.
+const STATS_SAMPLE: usize = 20_000;
+/// Fewer filtered photos than this in the sample (a narrow filter on a
+/// large library): estimate from every candidate instead.
+const MIN_STATS_SAMPLE: usize = 1_000;
 
 /// Runs a parsed query. `exclude` drops one photo (the source of a
 /// similar-photo search).
@@ -171,35 +174,9 @@ pub fn execute(
 ) -> Result<SearchResults> {
     let pred = index.compile(&query.filters);
     let ranked = combine(vectors);
-    let mut scored = index.score(&pred, ranked.as_deref());
-    if let Some(x) = exclude {
-        scored.retain(|s| s.photo_id != x);
-    }
-    let candidates = scored.len();
-
-    // Negative-only queries: drop photos that clearly show the concept.
-    if ranked.is_none() && !vectors.negative.is_empty() {
-        let neg = normalized(
-            vectors
-                .negative
-                .iter()
-                .fold(vec![0.0; index.dim()], |mut acc, n| {
-                    acc.iter_mut().zip(n).for_each(|(a, b)| *a += b);
-                    acc
-                }),
-        );
-        let with_neg = index.score(&pred, Some(&neg));
-        let (med, spread) = score_stats(&with_neg);
-        let shows: std::collections::HashSet<i64> = with_neg
-            .iter()
-            .filter(|s| s.score >= med + opts.relevance.z * spread)
-            .map(|s| s.photo_id)
-            .collect();
-        scored.retain(|s| !shows.contains(&s.photo_id));
-    }
-
-    let cutoff = ranked.as_ref().map(|_| {
-        let (median, spread) = score_stats(&scored);
+    // The cut-off for a ranked query, from its score distribution.
+    let cutoff_from = |sample: &mut [f32]| {
+        let (median, spread) = score_stats(sample);
         let min_score = if opts.all {
             None
         } else {
@@ -215,9 +192,56 @@ pub fn execute(
             median,
             spread,
         }
-    });
-    if let Some(min) = cutoff.as_ref().and_then(|c| c.min_score) {
-        scored.retain(|s| s.score >= min);
+    };
+    let (mut scored, mut candidates, cutoff) = match &ranked {
+        None => {
+            let (scored, candidates) = index.score_min(&pred, None, f32::NEG_INFINITY);
+            (scored, candidates, None)
+        }
+        Some(q) => {
+            let (mut sample, complete) = index.sample_scores(&pred, q, STATS_SAMPLE);
+            if complete || sample.len() >= MIN_STATS_SAMPLE {
+                let cutoff = cutoff_from(&mut sample);
+                let min = cutoff.min_score.unwrap_or(f32::NEG_INFINITY);
+                let (scored, candidates) = index.score_min(&pred, Some(q), min);
+                (scored, candidates, Some(cutoff))
+            } else {
+                let (mut scored, candidates) = index.score_min(&pred, Some(q), f32::NEG_INFINITY);
+                let mut all: Vec<f32> = scored.iter().map(|s| s.score).collect();
+                let cutoff = cutoff_from(&mut all);
+                if let Some(min) = cutoff.min_score {
+                    scored.retain(|s| s.score >= min);
+                }
+                (scored, candidates, Some(cutoff))
+            }
+        }
+    };
+    if let Some(x) = exclude {
+        let before = scored.len();
+        scored.retain(|s| s.photo_id != x);
+        candidates -= before - scored.len();
+    }
+
+    // Negative-only queries: drop photos that clearly show the concept.
+    if ranked.is_none() && !vectors.negative.is_empty() {
+        let neg = normalized(
+            vectors
+                .negative
+                .iter()
+                .fold(vec![0.0; index.dim()], |mut acc, n| {
+                    acc.iter_mut().zip(n).for_each(|(a, b)| *a += b);
+                    acc
+                }),
+        );
+        let with_neg = index.score(&pred, Some(&neg));
+        let mut all: Vec<f32> = with_neg.iter().map(|s| s.score).collect();
+        let (med, spread) = score_stats(&mut all);
+        let shows: std::collections::HashSet<i64> = with_neg
+            .iter()
+            .filter(|s| s.score >= med + opts.relevance.z * spread)
+            .map(|s| s.photo_id)
+            .collect();
+        scored.retain(|s| !shows.contains(&s.photo_id));
     }
     let total = scored.len();
     let page_end = (opts.offset + opts.limit).min(total);
