@@ -266,13 +266,24 @@ fn tags_move_to_the_kept_photo_and_ignore_is_remembered() {
         let catalog =
             shoebox_engine::catalog::Catalog::open(&env.library.join("catalog.sqlite")).unwrap();
         for (k, id) in removed.iter().enumerate() {
-            catalog
-                .connection()
-                .execute(
-                    "INSERT INTO photo_tags (photo_id, tag, source) VALUES (?1, ?2, 'user')",
-                    (*id, format!("tag{k}")),
-                )
-                .unwrap();
+            let c = catalog.connection();
+            c.execute(
+                "INSERT INTO photo_tags (photo_id, tag, source) VALUES (?1, ?2, 'user')",
+                (*id, format!("tag{k}")),
+            )
+            .unwrap();
+            // Automatic tags are the tagger's business, not copied.
+            c.execute(
+                "INSERT INTO photo_tags (photo_id, tag, source, score) VALUES (?1, 'auto-only', 'auto', 0.3)",
+                [*id],
+            )
+            .unwrap();
+            // A rejection (negative example) travels with the picture.
+            c.execute(
+                "INSERT OR IGNORE INTO tag_rejections (photo_id, tag, at) VALUES (?1, 'not-this', '2024-01-01T00:00:00Z')",
+                [*id],
+            )
+            .unwrap();
         }
     }
     let r = env.json(&["dupes", "resolve", g["id"].as_str().unwrap()]);
@@ -282,15 +293,24 @@ fn tags_move_to_the_kept_photo_and_ignore_is_remembered() {
     );
     let catalog =
         shoebox_engine::catalog::Catalog::open(&env.library.join("catalog.sqlite")).unwrap();
-    let tags: i64 = catalog
-        .connection()
-        .query_row(
-            "SELECT COUNT(*) FROM photo_tags WHERE photo_id = ?1",
-            [keep],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(tags as usize, removed.len());
+    let count = |sql: &str| -> i64 {
+        catalog
+            .connection()
+            .query_row(sql, [keep], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM photo_tags WHERE photo_id = ?1 AND source = 'user'") as usize,
+        removed.len()
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM photo_tags WHERE photo_id = ?1 AND tag = 'auto-only'"),
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM tag_rejections WHERE photo_id = ?1 AND tag = 'not-this'"),
+        1
+    );
 
     // Ignore the other near group; it stays ignored in later processes and
     // after a rescan.
