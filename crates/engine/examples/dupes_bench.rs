@@ -3,8 +3,11 @@
 //! uses) and with the all-pairs baseline, in the same run.
 //!
 //! ```text
-//! cargo run --release -p shoebox-engine --example dupes_bench -- [N]
+//! cargo run --release -p shoebox-engine --example dupes_bench -- [N] [CROP_RADIUS]
 //! ```
+//!
+//! CROP_RADIUS (default: `Params::default().crop_hash_max_distance`)
+//! shows how the crop search scales with its radius.
 //!
 //! The hashes (seeded, reproducible):
 //! - 70% "scenes": families of 10 photos whose hashes sit about 64 bits
@@ -166,7 +169,10 @@ fn main() {
 /// minutes here, so it runs on the first 2,000 queries and is scaled up.
 fn regions(rng: &mut Rng, hashes: &[Hash256]) {
     let n = hashes.len();
-    let radius = Params::default().crop_hash_max_distance;
+    let radius = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(Params::default().crop_hash_max_distance);
     let per_photo = shoebox_engine::ingest::phash::crop_regions().len();
     let mut regions: Vec<Hash256> = Vec::with_capacity(n * per_photo);
     for _ in 0..n {

@@ -440,15 +440,16 @@ fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
             .resolve_photo(f.photos.join(n).to_str().unwrap())
             .unwrap()
     };
-    // Controlled hashes: b is 60 bits from a (beyond the near and crop
-    // thresholds, within the confirmation range), c is 60 bits from a too.
+    // Controlled hashes: b is 50 bits from a (beyond the near threshold,
+    // inside the band where an embedding may confirm), c is 50 bits from a
+    // too, but its vector disagrees.
     let mut h = [0u8; 32];
     for (i, b) in h.iter_mut().enumerate() {
         *b = (i as u8).wrapping_mul(37) ^ 0x5a;
     }
-    // 60 bits flipped: the first 60 for b, the last 60 for c (120 apart).
+    // 50 bits flipped: the first 50 for b, the last 50 for c (100 apart).
     let (mut b, mut c) = (h, h);
-    for bit in 0..60 {
+    for bit in 0..50 {
         b[bit / 8] ^= 1 << (bit % 8);
         c[31 - bit / 8] ^= 1 << (bit % 8);
     }

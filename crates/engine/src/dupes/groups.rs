@@ -181,14 +181,29 @@ pub fn edges(
     // Crops: a photo's full hash near the hash of a region of another one.
     let mut regions: Vec<Hash256> = Vec::new();
     let mut region_owner: Vec<usize> = Vec::new();
+    let mut regions_of: Vec<std::ops::Range<usize>> = vec![0..0; photos.len()];
     for (i, p) in photos.iter().enumerate() {
         if let Some(blob) = p.crop_hashes.as_deref() {
+            let start = regions.len();
             for h in blob.chunks_exact(32).filter_map(hashindex::hash_from_bytes) {
                 regions.push(h);
                 region_owner.push(i);
             }
+            regions_of[i] = start..regions.len();
         }
     }
+    // The smallest of the full-hash distance and the crop distances both
+    // ways: how far apart the hashes put two photos.
+    let hash_distance = |a: usize, b: usize| -> Option<u32> {
+        let (fa, fb) = (phash_of[a]?, phash_of[b]?);
+        let ab = regions[regions_of[b].clone()]
+            .iter()
+            .map(|r| hashindex::distance(&fa, r));
+        let ba = regions[regions_of[a].clone()]
+            .iter()
+            .map(|r| hashindex::distance(&fb, r));
+        ab.chain(ba).chain([hashindex::distance(&fa, &fb)]).min()
+    };
     if !regions.is_empty() && !hashes.is_empty() {
         // The photos' hashes are indexed and the (many more) region hashes
         // are the queries: the index and its marks stay small enough for
@@ -274,10 +289,7 @@ pub fn edges(
             continue;
         };
         let cos = dot(va, vb);
-        let d = match (phash_of[a], phash_of[b]) {
-            (Some(x), Some(y)) => Some(hashindex::distance(&x, &y)),
-            _ => None,
-        };
+        let d = hash_distance(a, b);
         if d.is_some_and(|d| d <= params.crop_max_distance) && cos >= params.crop_min_cosine {
             if !decided.contains(Tier::Near, p) {
                 e.near.insert(p);

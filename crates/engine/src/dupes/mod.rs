@@ -11,8 +11,8 @@
 //!   every hash bit, so each photo also stores the hashes of 22 regions
 //!   (central and off-centre crops); a photo whose hash is near a region
 //!   hash of another is its crop ([`Params::crop_hash_max_distance`]).
-//!   Pairs that neither explains but whose hashes are still fairly close
-//!   count when their embeddings agree ([`Params::crop_max_distance`],
+//!   Pairs just beyond those thresholds (the ambiguous band, e.g. rotated
+//!   crops) count when their embeddings agree ([`Params::crop_max_distance`],
 //!   [`Params::crop_min_cosine`]).
 //! - **similar**: bursts and re-takes: embeddings close and, when both have
 //!   an EXIF date, taken close in time. Never presented as duplicates: the
@@ -134,8 +134,11 @@ pub struct Params {
     /// Largest distance between a photo's hash and the hash of a region of
     /// another photo (see `ingest::phash::crop_regions`) for a crop.
     pub crop_hash_max_distance: u32,
-    /// Largest distance at which an embedding may confirm a near-duplicate
-    /// that neither hash explains.
+    /// Largest hash distance (the smaller of the full-hash distance and the
+    /// crop distances) at which an embedding may confirm a near-duplicate
+    /// that the hash thresholds above miss. Kept just below the closest
+    /// unrelated pair seen on neardup-dev (61), so the embedding only
+    /// decides inside a narrow ambiguous band.
     pub crop_max_distance: u32,
     /// Smallest cosine that confirms such a pair.
     pub crop_min_cosine: f32,
@@ -160,7 +163,7 @@ impl Default for Params {
             // needs at most 16 (see docs/duplicates.md).
             near_max_distance: 31,
             crop_hash_max_distance: 44,
-            crop_max_distance: 100,
+            crop_max_distance: 58,
             crop_min_cosine: 0.93,
             similar_min_cosine: 0.90,
             similar_max_seconds: 120,
