@@ -479,3 +479,23 @@ fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
         .iter()
         .any(|n| n.contains("confirmed by the image embedding")));
 }
+
+#[test]
+fn large_library_crop_search_still_finds_plain_crops() {
+    let f = Fixture::new();
+    variants::write_variants(&f.photos, SOURCES[2], false);
+    variants::write_distractors(&f.photos);
+    f.scan();
+    // As if the library were above the limit: crops within 15 bits only.
+    let params = shoebox_engine::dupes::Params {
+        crop_full_radius_limit: 0,
+        ..Default::default()
+    };
+    let near = f.lib.duplicates_with(&params, Some(Tier::Near)).unwrap();
+    assert_eq!(near.len(), 1, "{near:#?}");
+    let stem = variants::stem(SOURCES[2]);
+    assert!(near[0]
+        .members
+        .iter()
+        .any(|m| m.path.ends_with(&format!("{stem}/crop90.jpg"))));
+}

@@ -209,7 +209,19 @@ pub fn edges(
         // are the queries: the index and its marks stay small enough for
         // the caches.
         let index = MultiIndex::build(&hashes);
-        for (r, q, _) in index.matches(&regions, params.crop_hash_max_distance) {
+        let radius = if hashes.len() > params.crop_full_radius_limit {
+            // Beyond 15 bits the probes cover 137 chunk values instead of
+            // one, and the search grows with the square of the library.
+            tracing::info!(
+                photos = hashes.len(),
+                "large library: crops matched within {} bits (exact crops); rotated crops need an embedding",
+                params.crop_hash_max_distance.min(15)
+            );
+            params.crop_hash_max_distance.min(15)
+        } else {
+            params.crop_hash_max_distance
+        };
+        for (r, q, _) in index.matches(&regions, radius) {
             let (a, b) = (hashed[q as usize], region_owner[r as usize]);
             if a == b || same_pixels(a, b) {
                 continue;
