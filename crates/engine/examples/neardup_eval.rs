@@ -9,9 +9,10 @@
 //! pair precision and recall of:
 //! - Shoebox (exact + near tiers, default thresholds, perceptual hash only),
 //!   and a sweep of the near threshold;
-//! - the baseline, Czkawka's defaults: image_hasher Gradient 8x8 with its
-//!   "High" similarity (distance <= 2 at hash size 8), and Czkawka's current
-//!   CLI default (16x16, Nearest filter, "High" = distance <= 5);
+//! - the baseline: image_hasher Gradient 8x8 (image_hasher's default
+//!   Lanczos3 resize) with Czkawka's default "High" similarity (distance
+//!   <= 2 at hash size 8); also 8x8 with Czkawka's CLI filter (Nearest), and
+//!   Czkawka's current CLI defaults (16x16, Nearest, "High" = distance <= 5);
 //! - with `--embed`, Shoebox with crop confirmation by embeddings from the
 //!   committed tiny random-weight CLIP. Those weights are not semantically
 //!   meaningful: the figure only shows the confirmation path running, not
