@@ -193,6 +193,49 @@ pub const MIGRATIONS: &[&str] = &[
         BEGIN DELETE FROM tag_scored WHERE photo_id = NEW.photo_id AND model_id = NEW.model_id; END;
     CREATE INDEX photo_tags_source ON photo_tags(source);
     "#,
+    // v6 (duplicates): a sharpness figure per photo (relative variance of
+    // the Laplacian, for "which copy to keep"), the perceptual hashes of
+    // sub-regions (so crops find their originals),
+    // remembered "not duplicates" / "keep all" decisions keyed by photo
+    // content hash (so they survive rescans, moves and re-embedding), and
+    // the log of resolutions (what went to the OS trash, for history and
+    // undo).
+    r#"
+    ALTER TABLE photos ADD COLUMN sharpness REAL;
+    ALTER TABLE photos ADD COLUMN crop_hashes BLOB;
+    CREATE TABLE dupe_decisions (
+        id          INTEGER PRIMARY KEY,
+        tier        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('not_duplicates', 'keep_all')),
+        group_id    TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE dupe_decision_members (
+        decision_id INTEGER NOT NULL REFERENCES dupe_decisions(id) ON DELETE CASCADE,
+        photo_hash  BLOB NOT NULL,
+        PRIMARY KEY (decision_id, photo_hash)
+    ) WITHOUT ROWID;
+    CREATE INDEX dupe_decision_members_hash ON dupe_decision_members(photo_hash);
+    CREATE TABLE dupe_actions (
+        id          INTEGER PRIMARY KEY,
+        group_id    TEXT NOT NULL,
+        tier        TEXT NOT NULL,
+        kept_hash   BLOB NOT NULL,
+        kept_path   TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        undone_at   TEXT
+    );
+    CREATE TABLE dupe_action_files (
+        action_id    INTEGER NOT NULL REFERENCES dupe_actions(id) ON DELETE CASCADE,
+        path         BLOB NOT NULL,
+        display_path TEXT NOT NULL,
+        photo_hash   BLOB NOT NULL,
+        size         INTEGER NOT NULL,
+        trashed_at   TEXT NOT NULL,
+        PRIMARY KEY (action_id, path)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,6 +1,7 @@
 //! The SQLite catalog: schema, migrations and every query. Other modules never
 //! write SQL; they call the functions here.
 
+mod dupes;
 mod embeddings;
 mod migrations;
 mod photos;
@@ -15,6 +16,10 @@ use rusqlite::Connection;
 
 use crate::error::{EngineError, Result};
 
+pub use dupes::{
+    merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, ResolutionRecord,
+    TrashedFile,
+};
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
