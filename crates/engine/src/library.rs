@@ -67,6 +67,11 @@ impl Library {
         &self.dir
     }
 
+    /// The thumbnail cache folder.
+    pub fn thumbs_dir(&self) -> &Path {
+        self.thumbs.dir()
+    }
+
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
