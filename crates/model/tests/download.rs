@@ -37,6 +37,7 @@ fn options(endpoint: &str, cache: &Path, offline: bool) -> (ResolveOptions, Even
         token: None,
         progress: None,
         retries: 3,
+        cancel: None,
     }
     .with_progress(move |e: DownloadEvent<'_>| {
         let line = match e {
