@@ -162,14 +162,21 @@ fn status(state: &ApiState, _: NoArgs) -> Out {
 }
 
 fn download_state(state: &ApiState) -> Value {
-    let d = state.inner.download.lock().unwrap_or_else(|p| p.into_inner());
+    let d = state
+        .inner
+        .download
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     match d.as_ref() {
         Some(d) if d.running => d.last.clone(),
         _ => Value::Null,
     }
 }
 
-fn model_list(state: &ApiState, library: &Library) -> Result<Vec<shoebox_engine::embed::ModelStatus>, ApiError> {
+fn model_list(
+    state: &ApiState,
+    library: &Library,
+) -> Result<Vec<shoebox_engine::embed::ModelStatus>, ApiError> {
     let resolve = ResolveOptions {
         offline: true,
         progress: None,
@@ -273,7 +280,10 @@ fn search_options(
     Ok(SearchOptions {
         limit,
         offset,
-        sort: sort.map(str::parse::<Sort>).transpose()?.unwrap_or_default(),
+        sort: sort
+            .map(str::parse::<Sort>)
+            .transpose()?
+            .unwrap_or_default(),
         all,
         min_score,
         ..SearchOptions::default()
@@ -284,7 +294,10 @@ fn search_options(
 /// cut-off.
 fn search_answer(results: SearchResults) -> Out {
     let chips = search::chips(&results.query);
-    let more = results.cutoff.as_ref().is_some_and(|c| c.min_score.is_some())
+    let more = results
+        .cutoff
+        .as_ref()
+        .is_some_and(|c| c.min_score.is_some())
         && results.candidates > results.total;
     let mut out = to_value(&results)?;
     out["chips"] = to_value(chips)?;
@@ -373,7 +386,8 @@ fn tag_edit(state: &ApiState, a: TagEditArgs, action: &str) -> Out {
         "add" | "confirm" => {
             let was_on = library.photo_tags(a.id)?.iter().any(|t| {
                 t.source == shoebox_engine::catalog::SOURCE_USER
-                    && shoebox_engine::tags::tag_key(&t.tag) == shoebox_engine::tags::tag_key(&a.tag)
+                    && shoebox_engine::tags::tag_key(&t.tag)
+                        == shoebox_engine::tags::tag_key(&a.tag)
             });
             (library.add_tag(a.id, &a.tag)?, was_on)
         }
@@ -665,7 +679,11 @@ fn model_download(state: &ApiState, a: DownloadArgs) -> Out {
     };
     let cancel = Arc::new(AtomicBool::new(false));
     {
-        let mut slot = state.inner.download.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = state
+            .inner
+            .download
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(d) = slot.as_ref().filter(|d| d.running) {
             return Err(ApiError::Conflict(format!(
                 "{} is being downloaded; wait for it or cancel it first",
@@ -746,7 +764,11 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
 }
 
 fn model_download_cancel(state: &ApiState, _: NoArgs) -> Out {
-    let slot = state.inner.download.lock().unwrap_or_else(|p| p.into_inner());
+    let slot = state
+        .inner
+        .download
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     let cancelled = match slot.as_ref().filter(|d| d.running) {
         Some(d) => {
             d.cancel.store(true, Ordering::SeqCst);

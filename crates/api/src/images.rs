@@ -56,10 +56,7 @@ pub fn image(
         .catalog()
         .photo_hash(id)?
         .ok_or_else(|| EngineError::PhotoNotFound(id.to_string()))?;
-    let etag = format!(
-        "\"{}-{size}\"",
-        shoebox_engine::catalog::hex(&hash[..16])
-    );
+    let etag = format!("\"{}-{size}\"", shoebox_engine::catalog::hex(&hash[..16]));
     let reply = |status, body| ImageReply {
         status,
         body,

@@ -112,7 +112,10 @@ fn photo_details_tags_tree_and_location() {
         .map(|t| (t.tag.as_str(), t.source.as_str()))
         .collect();
     assert!(tags.contains(&("golden retriever", "user")), "{tags:?}");
-    assert!(tags.contains(&("dog", "auto")), "parents come along: {tags:?}");
+    assert!(
+        tags.contains(&("dog", "auto")),
+        "parents come along: {tags:?}"
+    );
     let keyword = d.tags.iter().find(|t| t.tag == "vacation 2019").unwrap();
     assert_eq!(keyword.name, "Vacation 2019");
     assert_eq!(d.rejected, ["beach"]);

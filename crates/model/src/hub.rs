@@ -8,8 +8,8 @@
 //! mode and no cache-first lookup for a whole model, which this module adds:
 //! a desktop app should not touch the network once the model is there.
 
-use std::path::{Path, PathBuf};
 use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -525,7 +525,11 @@ impl hf_hub::api::Progress for Adapter {
     }
 
     fn update(&mut self, size: usize) {
-        if self.cancel.as_ref().is_some_and(|c| c.load(Ordering::SeqCst)) {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+        {
             // No panic hook runs for `resume_unwind`: nothing is printed.
             std::panic::resume_unwind(Box::new(Cancelled));
         }

@@ -133,7 +133,11 @@ impl Group {
             members.windows(2).any(|w| f(&w[0]) != f(&w[1]))
         }
         let m = &self.members;
-        let folder = |m: &Member| std::path::Path::new(&m.path).parent().map(|p| p.to_path_buf());
+        let folder = |m: &Member| {
+            std::path::Path::new(&m.path)
+                .parent()
+                .map(|p| p.to_path_buf())
+        };
         [
             ("resolution", differ(m, |m| (m.width, m.height))),
             ("bytes", differ(m, |m| m.bytes)),

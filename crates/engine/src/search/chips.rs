@@ -118,9 +118,7 @@ mod tests {
         let fields: Vec<&str> = chips.iter().map(|c| c.field).collect();
         assert_eq!(
             fields,
-            [
-                "after", "months", "folders", "tags", "has_gps", "types", "like", "negative"
-            ]
+            ["after", "months", "folders", "tags", "has_gps", "types", "like", "negative"]
         );
         assert_eq!(chips[0].label, "after 1 Jan 2019");
         assert_eq!(chips[0].value, "2019-01-01");
