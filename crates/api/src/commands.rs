@@ -736,8 +736,8 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
                            "done_bytes": done, "total_bytes": total, "error": null});
         set_download(&progress_state, event, true);
     };
+    // HF_HUB_OFFLINE (the shell's settings) still forbids the network.
     let resolve = ResolveOptions {
-        offline: false,
         cancel: Some(Arc::clone(&cancel)),
         ..state.options().resolve.clone()
     }
