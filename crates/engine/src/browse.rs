@@ -322,7 +322,7 @@ impl Library {
             .setting(SETTING_FIRST_RUN_DONE)?
             .is_some_and(|v| v == "1");
         Ok(FirstRun {
-            needed: !done && !(folders > 0 && model.is_some()),
+            needed: !(done || (folders > 0 && model.is_some())),
             folders,
             model,
             model_ready,
