@@ -1,0 +1,225 @@
+//! `ApiState`: what the commands run against. One per process (the server
+//! or the app), shared by every request; cheap to clone.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{json, Value};
+use shoebox_engine::embed::LoadedModel;
+use shoebox_engine::ingest::ScanOptions;
+use shoebox_engine::model::{DeviceChoice, ResolveOptions};
+use shoebox_engine::Library;
+
+use crate::error::ApiError;
+use crate::events::EventBus;
+
+/// How the shell opened the library.
+#[derive(Clone)]
+pub struct ApiOptions {
+    pub library_dir: PathBuf,
+    /// A model named on the command line or in `SHOEBOX_MODEL`; else the
+    /// library's active model is used.
+    pub model: Option<String>,
+    pub device: DeviceChoice,
+    /// Hugging Face settings (cache, endpoint, offline), without progress.
+    pub resolve: ResolveOptions,
+    /// Index new folders in the background when they are added.
+    pub scan_on_add: bool,
+}
+
+impl ApiOptions {
+    pub fn new(library_dir: impl Into<PathBuf>) -> Self {
+        ApiOptions {
+            library_dir: library_dir.into(),
+            model: None,
+            device: DeviceChoice::Auto,
+            resolve: ResolveOptions::from_env(),
+            scan_on_add: true,
+        }
+    }
+}
+
+/// A model download in flight (or just ended).
+pub(crate) struct Download {
+    pub name: String,
+    pub cancel: Arc<AtomicBool>,
+    /// The last `download` event.
+    pub last: Value,
+    pub running: bool,
+}
+
+pub(crate) struct Inner {
+    pub opts: ApiOptions,
+    /// The library the commands use (one connection; commands take turns).
+    library: Mutex<Library>,
+    /// A second connection for thumbnails and previews, so images keep
+    /// flowing while a long command (e.g. grouping duplicates) runs.
+    images: Mutex<Library>,
+    /// The model loaded for search, kept between requests.
+    pub model: Mutex<Option<Arc<LoadedModel>>>,
+    pub bus: EventBus,
+    pub download: Mutex<Option<Download>>,
+    /// A background scan is running; `rescan` asks it for another pass.
+    pub scanning: AtomicBool,
+    pub rescan: AtomicBool,
+}
+
+/// The shared state behind `dispatch` and the image helpers.
+#[derive(Clone)]
+pub struct ApiState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl ApiState {
+    /// Opens the library (creating and migrating it as needed).
+    pub fn open(opts: ApiOptions) -> Result<Self, ApiError> {
+        let library = Library::open(&opts.library_dir)?;
+        let images = Library::open(&opts.library_dir)?;
+        Ok(ApiState {
+            inner: Arc::new(Inner {
+                opts,
+                library: Mutex::new(library),
+                images: Mutex::new(images),
+                model: Mutex::new(None),
+                bus: EventBus::new(),
+                download: Mutex::new(None),
+                scanning: AtomicBool::new(false),
+                rescan: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    pub fn options(&self) -> &ApiOptions {
+        &self.inner.opts
+    }
+
+    pub fn library_dir(&self) -> &Path {
+        &self.inner.opts.library_dir
+    }
+
+    /// The event bus: subscribe to stream events to a client.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.bus
+    }
+
+    pub(crate) fn library(&self) -> MutexGuard<'_, Library> {
+        // A panic in one command must not take the server down with it.
+        self.inner
+            .library
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn images(&self) -> MutexGuard<'_, Library> {
+        self.inner
+            .images
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The model for search, loaded on first use (never downloaded here:
+    /// a missing model is `no_model`, and `model_download` fetches it).
+    pub(crate) fn model(&self, library: &Library) -> Result<Arc<LoadedModel>, ApiError> {
+        let mut slot = self.inner.model.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(m) = slot.as_ref() {
+            return Ok(Arc::clone(m));
+        }
+        let explicit = self.inner.opts.model.as_deref();
+        if explicit.is_none() && library.catalog().active_model()?.is_none() {
+            return Err(ApiError::NoModel(
+                "no model chosen yet: download one (model_download) or add a model folder from disk (model_add)".into(),
+            ));
+        }
+        let resolve = ResolveOptions {
+            offline: true,
+            progress: None,
+            ..self.inner.opts.resolve.clone()
+        };
+        let loaded = library.load_model(explicit, self.inner.opts.device, &resolve)?;
+        let loaded = Arc::new(loaded);
+        *slot = Some(Arc::clone(&loaded));
+        Ok(loaded)
+    }
+
+    /// Forgets the loaded model (the active one changed).
+    pub(crate) fn reset_model(&self) {
+        *self.inner.model.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Indexes every folder in a background thread with its own
+    /// connection, reporting `progress` events of kind `scan`. A request
+    /// while one runs makes it go round once more.
+    pub fn start_scan(&self) {
+        if self.inner.scanning.swap(true, Ordering::SeqCst) {
+            self.inner.rescan.store(true, Ordering::SeqCst);
+            return;
+        }
+        let state = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("shoebox-api-scan".into())
+            .spawn(move || {
+                loop {
+                    state.inner.rescan.store(false, Ordering::SeqCst);
+                    if let Err(e) = state.scan_once() {
+                        tracing::warn!("background scan failed: {e}");
+                        state.inner.bus.emit(json!({"event": "job_failed", "kind": "scan", "key": "", "error": e.to_string(), "retry": false}));
+                    }
+                    if !state.inner.rescan.load(Ordering::SeqCst) {
+                        break;
+                    }
+                }
+                state.inner.scanning.store(false, Ordering::SeqCst);
+                state.inner.bus.changed("photos", None);
+                state.inner.bus.emit(json!({"event": "idle", "paused": []}));
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start a scan thread: {e}");
+            self.inner.scanning.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn scan_once(&self) -> Result<(), ApiError> {
+        let library = Library::open(self.library_dir())?;
+        let started = std::time::Instant::now();
+        let last = Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(1));
+        let bus = &self.inner.bus;
+        let report = library.scan(
+            &ScanOptions {
+                threads: 0,
+                cancel: None,
+            },
+            &|p| {
+                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                if last.elapsed().as_millis() < 200 {
+                    return;
+                }
+                *last = std::time::Instant::now();
+                let secs = started.elapsed().as_secs_f64();
+                let rate = if secs > 0.0 {
+                    p.processed as f64 / secs
+                } else {
+                    0.0
+                };
+                let remaining = p.discovered.saturating_sub(p.processed);
+                bus.emit(json!({
+                    "event": "progress", "kind": "scan",
+                    "done": p.processed, "total": p.discovered.max(p.processed),
+                    "rate": rate,
+                    "eta_seconds": (rate > 0.0 && !p.walking).then(|| remaining as f64 / rate),
+                }));
+            },
+        )?;
+        let done = report.discovered;
+        bus.emit(json!({
+            "event": "progress", "kind": "scan", "done": done, "total": done,
+            "rate": done as f64 / started.elapsed().as_secs_f64().max(1e-3), "eta_seconds": 0.0,
+        }));
+        Ok(())
+    }
+
+    /// Whether a background scan is running.
+    pub fn scanning(&self) -> bool {
+        self.inner.scanning.load(Ordering::SeqCst)
+    }
+}
