@@ -39,13 +39,14 @@ pub fn parse(host: Option<&str>, path: &str, query: Option<&str>) -> Result<Imag
         .filter(|id| *id > 0)
         .ok_or_else(|| format!("`{id}` is not a photo id"))?;
     let mut size = None;
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some(("size", v)) => {
-                size = Some(v.parse().map_err(|_| format!("`{v}` is not a size"))?);
-            }
-            // Cache busters and the like are ignored.
-            _ => {}
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        // Other parameters (cache busters and the like) are ignored.
+        if let Some(("size", v)) = pair.split_once('=') {
+            size = Some(v.parse().map_err(|_| format!("`{v}` is not a size"))?);
         }
     }
     Ok(ImageRequest { kind, id, size })
@@ -125,10 +126,19 @@ mod tests {
             id,
             size,
         };
-        assert_eq!(parse_url("shoebox://thumb/17?size=256"), Ok(thumb(17, Some(256))));
+        assert_eq!(
+            parse_url("shoebox://thumb/17?size=256"),
+            Ok(thumb(17, Some(256)))
+        );
         assert_eq!(parse_url("shoebox://thumb/17"), Ok(thumb(17, None)));
-        assert_eq!(parse_url("shoebox://localhost/thumb/17?size=1024"), Ok(thumb(17, Some(1024))));
-        assert_eq!(parse_url("http://shoebox.localhost/thumb/17?size=256"), Ok(thumb(17, Some(256))));
+        assert_eq!(
+            parse_url("shoebox://localhost/thumb/17?size=1024"),
+            Ok(thumb(17, Some(1024)))
+        );
+        assert_eq!(
+            parse_url("http://shoebox.localhost/thumb/17?size=256"),
+            Ok(thumb(17, Some(256)))
+        );
         let preview = ImageRequest {
             kind: ImageKind::Preview,
             id: 9,
@@ -136,7 +146,10 @@ mod tests {
         };
         assert_eq!(parse_url("shoebox://preview/9"), Ok(preview));
         assert_eq!(parse_url("shoebox://localhost/preview/9"), Ok(preview));
-        assert_eq!(parse_url("http://shoebox.localhost/preview/9?v=2"), Ok(preview));
+        assert_eq!(
+            parse_url("http://shoebox.localhost/preview/9?v=2"),
+            Ok(preview)
+        );
     }
 
     #[test]

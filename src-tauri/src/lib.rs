@@ -83,7 +83,10 @@ fn execute(state: &ApiState, name: &str, args: Value) -> Result<Value, ApiError>
         "reveal" => {
             let mut out = dispatch(state, name, args)?;
             let online = out.get("online").and_then(Value::as_bool).unwrap_or(false);
-            let path = out.get("path").and_then(Value::as_str).map(std::path::PathBuf::from);
+            let path = out
+                .get("path")
+                .and_then(Value::as_str)
+                .map(std::path::PathBuf::from);
             out["revealed"] = json!(match path {
                 Some(path) if online => reveal::reveal_item(&path),
                 _ => false,
@@ -114,7 +117,9 @@ pub fn library_dir() -> Result<std::path::PathBuf, shoebox_engine::EngineError> 
 /// The API options from the environment (`SHOEBOX_MODEL`, `SHOEBOX_DEVICE`).
 fn api_options(dir: std::path::PathBuf) -> ApiOptions {
     let mut opts = ApiOptions::new(dir);
-    opts.model = std::env::var("SHOEBOX_MODEL").ok().filter(|m| !m.is_empty());
+    opts.model = std::env::var("SHOEBOX_MODEL")
+        .ok()
+        .filter(|m| !m.is_empty());
     if let Ok(device) = std::env::var("SHOEBOX_DEVICE") {
         match device.parse() {
             Ok(device) => opts.device = device,
@@ -252,7 +257,10 @@ mod tests {
         expected.sort();
         assert_eq!(got, expected);
         assert_eq!(cap["windows"], json!(["main"]));
-        assert!(cap.get("remote").is_none(), "no remote origin gets commands");
+        assert!(
+            cap.get("remote").is_none(),
+            "no remote origin gets commands"
+        );
     }
 
     #[test]
@@ -264,7 +272,10 @@ mod tests {
         assert_eq!(csp["default-src"], "'self'");
         let img = csp["img-src"].as_str().unwrap();
         for source in ["shoebox:", "http://shoebox.localhost"] {
-            assert!(img.split(' ').any(|s| s == source), "img-src lacks {source}");
+            assert!(
+                img.split(' ').any(|s| s == source),
+                "img-src lacks {source}"
+            );
         }
         for (directive, value) in csp.as_object().unwrap() {
             let value = value.as_str().unwrap();
