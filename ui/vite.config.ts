@@ -1,0 +1,30 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+// The built UI must run under a strict CSP (`default-src 'self'`): no inline
+// scripts, no inline styles, no remote content. Vite emits one module script
+// tag with a src and CSS files; the module preload polyfill (an inline
+// script in some setups) is turned off.
+export default defineConfig({
+  plugins: [svelte()],
+  base: './',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+    cssCodeSplit: false,
+    reportCompressedSize: true,
+  },
+  server: { port: 5173, strictPort: true },
+  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
+  test: {
+    environment: 'jsdom',
+    setupFiles: ['./src/test/setup.ts'],
+    include: ['src/**/*.test.ts'],
+    pool: 'threads',
+    maxWorkers: 2,
+  },
+});
