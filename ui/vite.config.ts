@@ -1,13 +1,14 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { svelteTesting } from '@testing-library/svelte/vite';
 
 // The built UI must run under a strict CSP (`default-src 'self'`): no inline
 // scripts, no inline styles, no remote content. Vite emits one module script
 // tag with a src and CSS files; the module preload polyfill (an inline
 // script in some setups) is turned off.
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [svelte(), svelteTesting()],
   base: './',
   build: {
     outDir: 'dist',
@@ -19,7 +20,6 @@ export default defineConfig({
     reportCompressedSize: true,
   },
   server: { port: 5173, strictPort: true },
-  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: {
     environment: 'jsdom',
     setupFiles: ['./src/test/setup.ts'],

@@ -1,6 +1,7 @@
 import type { Client } from '../api/client';
 import type { DownloadState, LiveEvent, PhotoRef, Progress, Status } from '../api/types';
 import type { PhotoList } from './photolist.svelte';
+import { SearchState } from './search.svelte';
 
 export type Screen = 'library' | 'search' | 'tags' | 'dupes' | 'status' | 'settings' | 'welcome';
 
@@ -54,6 +55,7 @@ export interface Toast {
 /** Everything shared between screens. One instance, made by App. */
 export class AppState {
   readonly client: Client;
+  readonly search: SearchState;
   route = $state<Route>({ screen: 'library', param: '' });
   status = $state<Status | null>(null);
   /** Last progress per job kind (from status, then events). */
@@ -72,6 +74,7 @@ export class AppState {
 
   constructor(client: Client) {
     this.client = client;
+    this.search = new SearchState(client);
   }
 
   start() {
