@@ -64,6 +64,12 @@ describe('timeline', () => {
     expect(calls.length).toBeLessThanOrEqual(4);
     expect(calls.slice(1).every((c) => c.args.months === false && c.args.limit === 500)).toBe(true);
     expect(screen.getByTestId('sticky-month')).toBeInTheDocument();
+    // A jump that far loads no thumbnails until scrolling settles (120 ms).
+    const farCells = screen.getAllByRole('gridcell').filter((c) => Number(c.getAttribute('data-index')) > 1000);
+    expect(farCells.every((c) => c.querySelector('img') === null)).toBe(true);
+    await new Promise((r) => setTimeout(r, 150));
+    await flush();
+    expect(screen.getAllByRole('gridcell').filter((c) => Number(c.getAttribute('data-index')) > 1000).every((c) => c.querySelector('img'))).toBe(true);
   });
 
   it('arrow keys move focus in the grid and Enter opens the photo', async () => {
