@@ -9,7 +9,9 @@ import { svelteTesting } from '@testing-library/svelte/vite';
 // script in some setups) is turned off.
 export default defineConfig({
   plugins: [svelte(), svelteTesting()],
-  base: './',
+  // Absolute asset paths: `shoebox serve` answers index.html for unknown
+  // paths, so relative ones would break on a deep URL.
+  base: '/',
   build: {
     outDir: 'dist',
     emptyOutDir: true,
