@@ -5,6 +5,12 @@
  * laid out in a few milliseconds and tested without a browser.
  */
 
+/** Tunables of the photo grid (tests may lengthen the settle delay). */
+export const GRID_TIMING = {
+  /** How long scrolling must be slow before fast-scrolled cells load thumbnails. */
+  settleMs: 120,
+};
+
 export interface Section {
   /** Stable key (e.g. "2024-05" or "undated"). */
   key: string;

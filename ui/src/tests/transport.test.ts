@@ -63,7 +63,7 @@ describe('HttpTransport', () => {
 
   it('turns {"error": {code, message}} into ApiError', async () => {
     const t = new HttpTransport({ token: 't', fetch: fakeFetch(400, { error: { code: 'bad_query', message: 'unknown filter colour' } }) as any });
-    const err = await t.call('search', { q: 'colour:red' }).catch((e) => e);
+    const err = (await t.call('search', { q: 'colour:red' }).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe('bad_query');
     expect(err.status).toBe(400);
@@ -71,14 +71,14 @@ describe('HttpTransport', () => {
   });
 
   it('explains a 401 and a network failure', async () => {
-    const e401 = await new HttpTransport({ token: 'bad', fetch: fakeFetch(401, { error: { code: 'unauthorized', message: 'x' } }) as any })
+    const e401 = (await new HttpTransport({ token: 'bad', fetch: fakeFetch(401, { error: { code: 'unauthorized', message: 'x' } }) as any })
       .call('status')
-      .catch((e) => e);
+      .catch((e) => e)) as ApiError;
     expect(e401.code).toBe('unauthorized');
     expect(e401.message).toMatch(/token/);
-    const down = await new HttpTransport({ token: 't', fetch: (async () => { throw new TypeError('Failed to fetch'); }) as any })
+    const down = (await new HttpTransport({ token: 't', fetch: (async () => { throw new TypeError('Failed to fetch'); }) as any })
       .call('status')
-      .catch((e) => e);
+      .catch((e) => e)) as ApiError;
     expect(down.code).toBe('network');
   });
 
@@ -135,7 +135,7 @@ describe('TauriTransport (mockIPC)', () => {
     mockIPC(() => {
       throw { error: { code: 'not_found', message: 'no photo matches 999' } };
     });
-    const err = await new TauriTransport().call('photo', { id: 999 }).catch((e) => e);
+    const err = (await new TauriTransport().call('photo', { id: 999 }).catch((e) => e)) as ApiError;
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe('not_found');
     expect(err.message).toBe('no photo matches 999');
