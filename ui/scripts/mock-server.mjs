@@ -118,7 +118,8 @@ function chipsOf(query) {
   const f = query.filters;
   if (f.after) c.push({ field: 'after', value: f.after, label: `after ${f.after}` });
   if (f.before) c.push({ field: 'before', value: f.before, label: `before ${f.before}` });
-  for (const [field, lab] of [['folders', 'in'], ['cameras', 'camera'], ['tags', 'tag'], ['types', 'type'], ['months', 'month']]) for (const v of f[field]) c.push({ field, value: v, label: `${lab}: ${v}` });
+  for (const [field, lab] of [['folders', 'in'], ['cameras', 'camera'], ['tags', 'tag'], ['types', 'type']]) for (const v of f[field]) c.push({ field, value: v, label: `${lab}: ${v}` });
+  if (f.months.length) c.push({ field: 'months', value: f.months, label: `months ${f.months.join(', ')}` });
   if (f.has_gps != null) c.push({ field: 'has_gps', value: f.has_gps, label: f.has_gps ? 'has GPS' : 'no GPS' });
   if (f.like != null) c.push({ field: 'like', value: f.like, label: `like #${f.like}` });
   for (const n of query.negative) c.push({ field: 'negative', value: n, label: `not ${n}` });

@@ -13,7 +13,12 @@ export function removeChip(query: StructuredQuery, chip: Chip): StructuredQuery 
   }
   const f = q.filters as Record<string, unknown>;
   const cur = f[chip.field];
-  if (Array.isArray(cur)) f[chip.field] = cur.filter((v) => JSON.stringify(v) !== JSON.stringify(chip.value));
+  if (Array.isArray(cur)) {
+    // A chip holds one element (`tags: "beach"`) or a whole list (`months:
+    // [6, 7, 8]` for "summer"): take off whatever it names.
+    const gone = new Set((Array.isArray(chip.value) ? chip.value : [chip.value]).map((v) => JSON.stringify(v)));
+    f[chip.field] = cur.filter((v) => !gone.has(JSON.stringify(v)));
+  }
   else f[chip.field] = null;
   return q;
 }
