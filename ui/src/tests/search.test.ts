@@ -66,7 +66,7 @@ describe('search', () => {
     vi.useRealTimers();
     await flush();
     expect(transport.named('search')).toHaveLength(1);
-    expect(transport.named('search')[0].args).toMatchObject({ q: 'dog after:2019', offset: 0, all: false });
+    expect(transport.named('search')[0].args).toMatchObject({ q: 'dog after:2019', offset: 0, all: false, sort: 'relevance' });
     expect(location.hash).toBe('#/search?q=dog%20after%3A2019');
     await waitFor(() => expect(screen.getAllByTestId('chip')).toHaveLength(1));
     expect(screen.getByTestId('chip')).toHaveTextContent('after 1 Jan 2019');
@@ -101,6 +101,10 @@ describe('search', () => {
     await flush();
     expect(transport.named('search').at(-1)!.args).toMatchObject({ all: true, query: { text: 'dog' } });
     await waitFor(() => expect(screen.getByTestId('search-summary')).toHaveTextContent('12 results'));
+    // Newest first keeps the query and the "show more" choice.
+    await fireEvent.change(screen.getByRole('combobox', { name: 'Order' }), { target: { value: 'date' } });
+    await flush();
+    expect(transport.named('search').at(-1)!.args).toMatchObject({ sort: 'date', all: true, query: { text: 'dog' } });
   });
 
   it('explains a missing model and a bad query', async () => {

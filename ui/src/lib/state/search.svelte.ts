@@ -15,6 +15,8 @@ export class SearchState {
   /** Whether the last search ignored the relevance cut-off ("show more"). */
   all = $state(false);
   list = $state<PhotoList<SearchHit> | null>(null);
+  /** `relevance` (best first) or `date` (newest first). */
+  sort = $state<'relevance' | 'date'>('relevance');
   /** Label of a similar-photo search ("Photos like #17"), else null. */
   similarTo = $state<number | null>(null);
 
@@ -51,6 +53,12 @@ export class SearchState {
     this.text = queryToText(query);
     if (this.similarTo != null && chip.field === 'like') this.similarTo = null;
     return this.run({ query });
+  }
+
+  setSort(sort: 'relevance' | 'date') {
+    this.sort = sort;
+    if (!this.response || this.similarTo != null) return Promise.resolve();
+    return this.run({ query: JSON.parse(JSON.stringify(this.response.query)) as StructuredQuery }, this.all);
   }
 
   showMore() {
@@ -99,12 +107,12 @@ export class SearchState {
     if (args.q !== undefined) this.similarTo = null;
     this.loading = true;
     this.all = all;
-    const base: SearchArgs = { ...args, all };
+    const base: SearchArgs = { ...args, all, sort: this.sort };
     try {
       const res = await this.client.search({ ...base, offset: 0, limit: PAGE });
       if (seq !== this.seq) return;
       // Later pages use the parsed query, so they match the first exactly.
-      const again: SearchArgs = { query: res.query, all };
+      const again: SearchArgs = { query: res.query, all, sort: this.sort };
       const fetchPage = (offset: number, limit: number) =>
         this.client.search({ ...again, offset, limit }).then((r) => ({ total: r.total, photos: r.results }));
       this.accept(res, fetchPage);
