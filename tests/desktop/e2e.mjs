@@ -85,6 +85,7 @@ const click = (el) => wd('POST', s(`/element/${el}/click`), {});
 const type = (el, text) => wd('POST', s(`/element/${el}/value`), { text });
 const run = (script, ...args) => wd('POST', s('/execute/sync'), { script, args });
 const text = (el) => wd('GET', s(`/element/${el}/text`));
+const runAsync = (script, ...args) => wd('POST', s('/execute/async'), { script, args });
 
 async function screenshot(name) {
   const png = await wd('GET', s('/screenshot'));
@@ -150,6 +151,42 @@ try {
   if (!/\.(png|jpe?g)/i.test(details)) throw new Error(`photo details show no file: ${details.slice(0, 200)}`);
   log('photo view: preview loaded, details shown');
   await screenshot('03-photo');
+
+  // 4. The shell's contract, through the same IPC the UI uses: events reach
+  // the window as `shoebox://event` (a rescan ends with `idle`), errors
+  // reject with {error: {code, message}}, and nothing outside the granted
+  // capabilities (here a core window command) can be called.
+  await wd('POST', s('/timeouts'), { script: 60000 });
+  const contract = await runAsync(`
+    const done = arguments[arguments.length - 1];
+    const T = window.__TAURI_INTERNALS__;
+    const out = { events: [] };
+    const code = (p) => p.then(() => 'resolved', (e) => (e && e.error ? e.error.code : 'other: ' + JSON.stringify(e)));
+    (async () => {
+      out.notFound = await code(T.invoke('photo', { id: 987654321 }));
+      out.badRequest = await code(T.invoke('photo', { id: 1, bogus: true }));
+      out.denied = await T.invoke('plugin:window|set_title', { label: 'main', value: 'x' }).then(() => 'allowed', (e) => String(e));
+      const status = await T.invoke('status', {});
+      out.photos = status.photos;
+      const idle = new Promise((resolve) => {
+        const handler = T.transformCallback((e) => {
+          out.events.push(e.payload && e.payload.event);
+          if (e.payload && e.payload.event === 'idle') resolve();
+        });
+        T.invoke('plugin:event|listen', { event: 'shoebox://event', target: { kind: 'Any' }, handler });
+      });
+      await T.invoke('scan', {});
+      await Promise.race([idle, new Promise((r) => setTimeout(r, 30000))]);
+      done(out);
+    })().catch((e) => done({ failed: String(e && e.stack || JSON.stringify(e)) }));
+  `);
+  log(`shell contract: ${JSON.stringify(contract)}`);
+  if (contract.failed) throw new Error(contract.failed);
+  if (contract.notFound !== 'not_found' || contract.badRequest !== 'bad_request')
+    throw new Error(`error codes: ${contract.notFound}, ${contract.badRequest}`);
+  if (contract.denied === 'allowed') throw new Error('a core window command was allowed');
+  if (contract.photos !== photos) throw new Error(`status.photos = ${contract.photos}`);
+  if (!contract.events.includes('idle')) throw new Error(`no idle event after scan: ${contract.events}`);
   console.log(`desktop E2E passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
   failed = true;
