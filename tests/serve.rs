@@ -78,8 +78,11 @@ impl Env {
     }
 
     fn serve(&self, extra: &[&str]) -> Served {
-        let mut child = self
-            .command()
+        self.serve_with(self.command(), extra)
+    }
+
+    fn serve_with(&self, mut command: Command, extra: &[&str]) -> Served {
+        let mut child = command
             .args(["serve", "--port", "0"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -201,6 +204,21 @@ impl Served {
         assert_eq!(v["error"]["code"], code, "{name} {args}: {v}");
         assert_eq!(r.status, status, "{name}: {v}");
         v["error"]["message"].as_str().unwrap().to_string()
+    }
+}
+
+impl Served {
+    /// Polls `status` until `pred` holds (background work finishes).
+    fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let s = self.get_auth("/api/status").json();
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "{what}: {s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -569,7 +587,7 @@ fn every_command_over_http() {
     wait_event(&mut events, |e| e["event"] == "idle");
     let listed = served.get_auth("/api/folders").json();
     assert_eq!(listed["folders"].as_array().unwrap().len(), 2);
-    assert_eq!(served.get_auth("/api/status").json()["photos"], photos + 1);
+    served.wait_for("the new folder indexed", |s| s["photos"] == photos + 1);
     served.fails(
         "folders_add",
         json!({"path": extra.join("x.jpg")}),
@@ -594,6 +612,45 @@ fn every_command_over_http() {
     assert_eq!(served.get_auth("/api/status").json()["photos"], photos);
     assert_eq!(served.ok("scan", json!({}))["started"], true);
     wait_event(&mut events, |e| e["event"] == "idle");
+}
+
+#[test]
+fn first_run_adds_a_folder_and_a_model_from_disk_then_search_works() {
+    let env = Env::new();
+    variants::write_distractors(&env.photos());
+    // No SHOEBOX_MODEL: the model comes from the first-run flow.
+    let mut command = env.command();
+    command.env_remove("SHOEBOX_MODEL");
+    let served = env.serve_with(command, &[]);
+    let mut events = open_events(&served);
+
+    let first = served.get_auth("/api/first_run").json();
+    assert_eq!(
+        (first["needed"].clone(), first["model"].clone()),
+        (json!(true), Value::Null)
+    );
+    served.fails("search", json!({"q": "bricks"}), "no_model", 409);
+
+    served.ok("folders_add", json!({"path": env.photos()}));
+    let progress = wait_event(&mut events, |e| {
+        e["event"] == "progress" && e["kind"] == "scan"
+    });
+    assert!(progress["total"].is_number());
+    served.wait_for("scanned", |s| {
+        s["photos"] == 6 && s["live"]["running"] == false
+    });
+    // Browsing works before any model.
+    assert_eq!(served.ok("timeline", json!({}))["total"], 6);
+
+    served.ok("model_add", json!({"path": tiny_model()}));
+    let status = served.wait_for("embedded in the background", |s| {
+        s["embedded"] == 6 && s["live"]["running"] == false
+    });
+    assert_eq!(status["pending_embeddings"], 0);
+    let s = served.ok("search", json!({"q": "bricks", "all": true}));
+    assert_eq!(s["total"], 6, "{s}");
+    served.ok("first_run_done", json!({}));
+    assert_eq!(served.get_auth("/api/first_run").json()["needed"], false);
 }
 
 #[test]

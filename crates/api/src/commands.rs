@@ -747,6 +747,9 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
         if use_it {
             library.use_model(spec, state.options().device, &resolve)?;
             state.reset_model();
+            if state.options().scan_on_add {
+                state.start_scan();
+            }
         } else {
             library.load_model(Some(spec), state.options().device, &resolve)?;
         }
@@ -791,6 +794,10 @@ fn use_model(state: &ApiState, spec: &str) -> Out {
     let out = json!({"active": loaded.row.key, "key": loaded.row.key, "dim": loaded.row.dim});
     state.reset_model();
     state.events().changed("models", None);
+    // Photos without a vector for this model get one in the background.
+    if state.options().scan_on_add {
+        state.start_scan();
+    }
     Ok(out)
 }
 

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
-use shoebox_engine::embed::LoadedModel;
+use shoebox_engine::embed::{EmbedOptions, LoadedModel};
 use shoebox_engine::ingest::ScanOptions;
 use shoebox_engine::model::{DeviceChoice, ResolveOptions};
+use shoebox_engine::tags::RetagOptions;
 use shoebox_engine::Library;
 
 use crate::error::ApiError;
@@ -165,6 +166,10 @@ impl ApiState {
                         tracing::warn!("background scan failed: {e}");
                         state.inner.bus.emit(json!({"event": "job_failed", "kind": "scan", "key": "", "error": e.to_string(), "retry": false}));
                     }
+                    if let Err(e) = state.embed_once() {
+                        tracing::warn!("background embedding failed: {e}");
+                        state.inner.bus.emit(json!({"event": "job_failed", "kind": "embed", "key": "", "error": e.to_string(), "retry": false}));
+                    }
                     if !state.inner.rescan.load(Ordering::SeqCst) {
                         break;
                     }
@@ -215,6 +220,49 @@ impl ApiState {
             "event": "progress", "kind": "scan", "done": done, "total": done,
             "rate": done as f64 / started.elapsed().as_secs_f64().max(1e-3), "eta_seconds": 0.0,
         }));
+        Ok(())
+    }
+
+    /// Embeds photos without a vector and re-tags, when a model is chosen
+    /// (`progress` events of kinds `embed` and `tags`).
+    fn embed_once(&self) -> Result<(), ApiError> {
+        let library = Library::open(self.library_dir())?;
+        let model = match self.model(&library) {
+            Ok(m) => m,
+            Err(ApiError::NoModel(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if library.status()?.pending_embeddings == 0 {
+            return Ok(());
+        }
+        let bus = &self.inner.bus;
+        let last = Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(1));
+        let throttled = |event: Value, last_one: bool| {
+            let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+            if last_one || last.elapsed().as_millis() >= 200 {
+                *last = std::time::Instant::now();
+                bus.emit(event);
+            }
+        };
+        library.embed(&model, &EmbedOptions::default(), &|p| {
+            throttled(
+                json!({"event": "progress", "kind": "embed", "done": p.done, "total": p.total,
+                       "rate": p.rate, "eta_seconds": p.eta_seconds}),
+                p.done >= p.total,
+            )
+        })?;
+        let started = std::time::Instant::now();
+        library.retag(&model, &RetagOptions::default(), &|p| {
+            let secs = started.elapsed().as_secs_f64();
+            let rate = if secs > 0.0 { p.done as f64 / secs } else { 0.0 };
+            throttled(
+                json!({"event": "progress", "kind": "tags", "done": p.done, "total": p.total,
+                       "rate": rate, "eta_seconds": (rate > 0.0).then(|| (p.total - p.done) as f64 / rate)}),
+                false,
+            )
+        })?;
+        bus.emit(json!({"event": "progress", "kind": "tags", "done": 1, "total": 1, "rate": 0.0, "eta_seconds": 0.0}));
+        bus.changed("tags", None);
         Ok(())
     }
 
