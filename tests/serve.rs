@@ -793,3 +793,49 @@ fn images_by_id_with_caching_headers() {
     assert_eq!(served.get_auth(&format!("/thumb/{id}?size=77")).status, 400);
     assert_eq!(served.get(&format!("/thumb/{id}"), &[]).status, 401);
 }
+
+#[test]
+fn model_download_reports_progress_and_becomes_the_model() {
+    use std::collections::HashMap;
+    let dir = tiny_model();
+    let files: HashMap<String, Vec<u8>> = [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "preprocessor_config.json",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
+    .collect();
+    let hub = support::hub::Hub::start(files, &[]);
+
+    let env = Env::new();
+    let mut command = env.command();
+    command
+        .env_remove("SHOEBOX_MODEL")
+        .env_remove("HF_HUB_OFFLINE")
+        .env("HF_ENDPOINT", &hub.endpoint);
+    let served = env.serve_with(command, &[]);
+    let mut events = open_events(&served);
+
+    let started = served.ok("model_download", json!({"name": "test-org/clip-tiny"}));
+    assert_eq!(started["started"], true);
+    let progress = wait_event(&mut events, |e| {
+        e["event"] == "download" && e["file"] == "model.safetensors" && e["total_bytes"].is_number()
+    });
+    assert_eq!(progress["state"], "running");
+    let end = wait_event(&mut events, |e| {
+        e["event"] == "download" && e["state"] != "running"
+    });
+    assert_eq!(end["state"], "done", "{end}");
+    let models = served.get_auth("/api/models").json();
+    assert!(
+        models["active"].as_str().unwrap().contains("clip-tiny"),
+        "{models}"
+    );
+    assert!(models["download"].is_null());
+    assert_eq!(
+        served.ok("model_download_cancel", json!({}))["cancelled"],
+        false
+    );
+}
