@@ -59,7 +59,8 @@ pub(crate) struct Inner {
     images: Mutex<Library>,
     /// The model loaded for search, kept between requests.
     pub model: Mutex<Option<Arc<LoadedModel>>>,
-    pub bus: EventBus,
+    /// Shared with engine threads (their event sinks hold it, not the state).
+    pub bus: Arc<EventBus>,
     pub download: Mutex<Option<Download>>,
     /// A background scan is running; `rescan` asks it for another pass.
     pub scanning: AtomicBool,
@@ -83,7 +84,7 @@ impl ApiState {
                 library: Mutex::new(library),
                 images: Mutex::new(images),
                 model: Mutex::new(None),
-                bus: EventBus::new(),
+                bus: Arc::new(EventBus::new()),
                 download: Mutex::new(None),
                 scanning: AtomicBool::new(false),
                 rescan: AtomicBool::new(false),
