@@ -29,6 +29,8 @@ pub struct Library {
     thumbs: ThumbCache,
     /// Loaded on the first search, then kept in sync with the catalog.
     index: RefCell<Option<VectorIndex>>,
+    /// The timeline order, loaded on first use, kept in sync the same way.
+    timeline: RefCell<Option<crate::browse::TimelineCache>>,
 }
 
 impl Library {
@@ -60,11 +62,16 @@ impl Library {
             catalog,
             thumbs,
             index: RefCell::new(None),
+            timeline: RefCell::new(None),
         })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub(crate) fn timeline_cache(&self) -> &RefCell<Option<crate::browse::TimelineCache>> {
+        &self.timeline
     }
 
     /// The thumbnail cache folder.
