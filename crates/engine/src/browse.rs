@@ -230,6 +230,20 @@ impl Library {
     /// costs microseconds per page.
     pub fn timeline(&self, offset: usize, limit: usize, months: bool) -> Result<Timeline> {
         check_page(limit)?;
+        self.with_timeline(|cache| {
+            let end = offset.saturating_add(limit).min(cache.rows.len());
+            Timeline {
+                total: cache.rows.len() as i64,
+                months: months.then(|| cache.months.clone()),
+                offset,
+                limit,
+                photos: cache.rows.get(offset.min(end)..end).unwrap_or(&[]).to_vec(),
+            }
+        })
+    }
+
+    /// Runs `f` on the timeline order, brought up to date first.
+    fn with_timeline<T>(&self, f: impl FnOnce(&TimelineCache) -> T) -> Result<T> {
         let mut slot = self.timeline_cache().borrow_mut();
         self.catalog().read_snapshot(|c| {
             let fresh = match slot.take() {
@@ -248,15 +262,7 @@ impl Library {
             *slot = Some(fresh);
             Ok(())
         })?;
-        let cache = slot.as_ref().expect("just filled");
-        let end = offset.saturating_add(limit).min(cache.rows.len());
-        Ok(Timeline {
-            total: cache.rows.len() as i64,
-            months: months.then(|| cache.months.clone()),
-            offset,
-            limit,
-            photos: cache.rows.get(offset.min(end)..end).unwrap_or(&[]).to_vec(),
-        })
+        Ok(f(slot.as_ref().expect("just filled")))
     }
 
     /// Metadata, files, tags (with display names) and rejections of a photo.
@@ -350,7 +356,8 @@ impl Library {
         Ok(out)
     }
 
-    /// Visible photos carrying `tag` (a key or a name), newest first.
+    /// Visible photos carrying `tag` (a key or a name), newest first (the
+    /// timeline's order, filtered).
     pub fn tag_photos(&self, tag: &str, offset: usize, limit: usize) -> Result<TagPhotos> {
         check_page(limit)?;
         let vocab = self.vocabulary()?;
@@ -358,15 +365,33 @@ impl Library {
             Some(c) => c.tag.clone(),
             None => tags::tag_key(tag),
         };
-        let (total, photos) = self
-            .catalog()
-            .tag_photos(&key, offset as i64, limit as i64)?;
-        Ok(TagPhotos {
-            tag: key,
-            total,
-            offset,
-            limit,
-            photos,
+        let tagged = self.catalog().tag_sources(&key)?;
+        self.with_timeline(|cache| {
+            let mut total = 0;
+            let mut photos = Vec::new();
+            for r in &cache.rows {
+                let Some((source, score)) = tagged.get(&r.id) else {
+                    continue;
+                };
+                if total >= offset && photos.len() < limit {
+                    photos.push(TaggedPhoto {
+                        id: r.id,
+                        width: r.width,
+                        height: r.height,
+                        taken_at: r.taken_at.clone(),
+                        source: source.clone(),
+                        score: *score,
+                    });
+                }
+                total += 1;
+            }
+            TagPhotos {
+                tag: key,
+                total: total as i64,
+                offset,
+                limit,
+                photos,
+            }
         })
     }
 

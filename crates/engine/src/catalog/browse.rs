@@ -1,7 +1,8 @@
 //! Read-side queries behind browsing: the timeline (month counts and pages
 //! of photos), a photo's files, and the photos carrying a tag.
 
-use rusqlite::params;
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::Catalog;
@@ -48,10 +49,6 @@ pub struct TaggedPhoto {
     pub source: String,
     pub score: Option<f64>,
 }
-
-/// Newest first, undated last, ties by id (newest catalogued first): the
-/// timeline's order (see `browse::timeline_order` for the same in Rust).
-const TIMELINE_ORDER: &str = "p.taken_at IS NULL, p.taken_at DESC, p.id DESC";
 
 impl Catalog {
     /// Every visible photo as a grid cell, unordered. Two sequential scans
@@ -132,38 +129,12 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Visible photos carrying `tag` (from any source), newest first, and
-    /// how many there are.
-    pub fn tag_photos(
-        &self,
-        tag: &str,
-        offset: i64,
-        limit: i64,
-    ) -> Result<(i64, Vec<TaggedPhoto>)> {
-        let total = self.conn.query_row(
-            &format!(
-                "SELECT COUNT(*) FROM photo_tags t JOIN photos p ON p.id = t.photo_id
-                  WHERE t.tag = ?1 AND {VISIBLE}"
-            ),
-            [tag],
-            |r| r.get(0),
-        )?;
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT p.id, p.width, p.height, p.taken_at, t.source, t.score
-               FROM photo_tags t JOIN photos p ON p.id = t.photo_id
-              WHERE t.tag = ?1 AND {VISIBLE}
-              ORDER BY {TIMELINE_ORDER} LIMIT ?2 OFFSET ?3"
-        ))?;
-        let rows = stmt.query_map(params![tag, limit, offset], |r| {
-            Ok(TaggedPhoto {
-                id: r.get(0)?,
-                width: r.get(1)?,
-                height: r.get(2)?,
-                taken_at: r.get(3)?,
-                source: r.get(4)?,
-                score: r.get(5)?,
-            })
-        })?;
-        Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+    /// Photos carrying `tag`, with the source and score of the tag.
+    pub fn tag_sources(&self, tag: &str) -> Result<HashMap<i64, (String, Option<f64>)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT photo_id, source, score FROM photo_tags WHERE tag = ?1")?;
+        let rows = stmt.query_map([tag], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
