@@ -727,10 +727,12 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
     let progress_state = state.clone();
     let name = spec.to_string();
     let on_event = move |e: DownloadEvent<'_>| {
+        // Byte counts of the file in transfer; cached and finished files
+        // add nothing a progress bar needs.
         let (file, done, total) = match e {
-            DownloadEvent::Started { file, total, done } => (file, done, Some(total)),
-            DownloadEvent::Progress { file, done, total } => (file, done, Some(total)),
-            DownloadEvent::Cached { file } | DownloadEvent::Finished { file } => (file, 0, None),
+            DownloadEvent::Started { file, total, done } => (file, done, total),
+            DownloadEvent::Progress { file, done, total } => (file, done, total),
+            DownloadEvent::Cached { .. } | DownloadEvent::Finished { .. } => return,
         };
         let event = json!({"event": "download", "name": name, "state": "running", "file": file,
                            "done_bytes": done, "total_bytes": total, "error": null});
@@ -760,10 +762,23 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
         Err(_) if cancel.load(Ordering::SeqCst) => ("cancelled", None),
         Err(e) => ("failed", Some(e.to_string())),
     };
-    let event = json!({"event": "download", "name": spec, "state": st, "file": null,
-                       "done_bytes": null, "total_bytes": null, "error": error});
+    // The end event carries the last byte counts seen.
+    let last = download_last(state);
+    let event = json!({"event": "download", "name": spec, "state": st, "file": last["file"],
+                       "done_bytes": last["done_bytes"].as_u64().unwrap_or(0),
+                       "total_bytes": last["total_bytes"], "error": error});
     set_download(state, event, false);
     state.events().changed("models", None);
+}
+
+fn download_last(state: &ApiState) -> Value {
+    state
+        .inner
+        .download
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map_or(Value::Null, |d| d.last.clone())
 }
 
 fn model_download_cancel(state: &ApiState, _: NoArgs) -> Out {
