@@ -335,6 +335,7 @@ fn run(cli: Cli) -> Result<()> {
                 workers: *workers,
                 cancel: Some(cancel),
                 retry_failed: *retry_failed,
+                ..EmbedOptions::default()
             };
             let cancel = opts.cancel.clone();
             let report = library.embed(&model, &opts, &|p| bar.update(p))?;

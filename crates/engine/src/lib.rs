@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod embed;
 pub mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod library;
 pub mod paths;
 pub mod search;
