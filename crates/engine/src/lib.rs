@@ -7,6 +7,7 @@ pub mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod library;
+pub mod live;
 pub mod paths;
 pub mod search;
 pub mod tags;

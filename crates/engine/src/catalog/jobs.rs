@@ -37,7 +37,8 @@ pub struct WatchState {
     pub updated_at: String,
 }
 
-pub(crate) fn unix_now() -> i64 {
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -333,13 +334,12 @@ impl Catalog {
         let (Some(dir), Some(stem)) = (sidecar.parent(), sidecar.file_stem()) else {
             return Ok(Vec::new());
         };
-        let mut lo = paths::to_bytes(&dir.join(stem));
+        let lo = paths::to_bytes(&dir.join(stem));
         let hi = {
             let mut h = lo.clone();
             h.push(0xFF);
             h
         };
-        lo.push(b'.');
         let mut stmt = self.conn.prepare_cached(
             "SELECT path, photo_id FROM files WHERE path >= ?1 AND path < ?2 AND status = 'ok'",
         )?;

@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use crate::error::{EngineError, Result};
 
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
-pub use jobs::{JobRow, WatchState};
+pub use jobs::{unix_now, JobRow, WatchState};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};

@@ -114,7 +114,14 @@ impl LiveIngest<'_> {
                     }
                 }
                 Ok(meta) if meta.is_dir() => {
-                    self.ingest_folder(*root_id, path, &mut files, &mut seen, &mut gone, &mut walk_errors)?;
+                    self.ingest_folder(
+                        *root_id,
+                        path,
+                        &mut files,
+                        &mut seen,
+                        &mut gone,
+                        &mut walk_errors,
+                    )?;
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -288,9 +295,9 @@ impl LiveIngest<'_> {
                     }
                 }
             }
-            let (added, removed) = self
-                .catalog
-                .reimport_keywords(photo, &keywords, keep_existing)?;
+            let (added, removed) =
+                self.catalog
+                    .reimport_keywords(photo, &keywords, keep_existing)?;
             tracing::debug!(photo, added, removed, sidecar = %sidecar.display(), "keywords re-imported");
         }
         Ok(photos.len() as u64)

@@ -71,6 +71,11 @@ impl Meter {
         }
     }
 
+    /// A step begins (starts the burst's clock if it is not running).
+    pub fn begin(&mut self) {
+        self.started.get_or_insert_with(Instant::now);
+    }
+
     /// `n` more items done, `remaining` still to do.
     pub fn event(&mut self, n: u64, remaining: u64) -> LiveEvent {
         let started = *self.started.get_or_insert_with(Instant::now);

@@ -145,7 +145,9 @@ impl ModelSlot {
     pub fn ready(model: LoadedModel) -> Arc<Self> {
         Arc::new(ModelSlot {
             loader: Mutex::new(Box::new(|| {
-                Err(EngineError::Invalid("the model slot was built loaded".into()))
+                Err(EngineError::Invalid(
+                    "the model slot was built loaded".into(),
+                ))
             })),
             loaded: Mutex::new(Some(Arc::new(model))),
         })
@@ -156,9 +158,8 @@ impl ModelSlot {
         if let Some(m) = loaded.as_ref() {
             return Ok(Arc::clone(m));
         }
-        let model = (self.loader.lock().expect("not poisoned"))().map_err(|e| {
-            EngineError::Invalid(format!("the model is not available: {e}"))
-        })?;
+        let model = (self.loader.lock().expect("not poisoned"))()
+            .map_err(|e| EngineError::Invalid(format!("the model is not available: {e}")))?;
         let model = Arc::new(model);
         *loaded = Some(Arc::clone(&model));
         Ok(model)
@@ -174,8 +175,11 @@ pub struct EmbedHandler {
 }
 
 fn photo_list(key: &str) -> Option<Vec<i64>> {
-    key.strip_prefix("photos:")
-        .map(|ids| ids.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+    key.strip_prefix("photos:").map(|ids| {
+        ids.split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect()
+    })
 }
 
 impl JobHandler for EmbedHandler {

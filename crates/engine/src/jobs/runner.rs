@@ -37,7 +37,10 @@ impl Runner {
         let catalog = Catalog::open(catalog_path)?;
         let requeued = catalog.requeue_running_jobs()?;
         if requeued > 0 {
-            tracing::info!(requeued, "jobs interrupted by a stop or crash are queued again");
+            tracing::info!(
+                requeued,
+                "jobs interrupted by a stop or crash are queued again"
+            );
         }
         Ok(Runner {
             catalog,
@@ -88,6 +91,9 @@ impl Runner {
             .get_key_value(job.kind.as_str())
             .map(|(k, _)| *k)
             .expect("claimed only kinds with a handler");
+        if let Some(m) = self.meters.get_mut(kind) {
+            m.begin();
+        }
         let handler = self.handlers.get_mut(kind).expect("handler present");
         let cx = JobContext {
             catalog: &self.catalog,
@@ -125,7 +131,12 @@ impl Runner {
             Err(e) => {
                 let retry = job.attempts < MAX_ATTEMPTS;
                 let error = e.to_string();
-                tracing::warn!(kind, key = job.key, attempts = job.attempts, "job failed: {error}");
+                tracing::warn!(
+                    kind,
+                    key = job.key,
+                    attempts = job.attempts,
+                    "job failed: {error}"
+                );
                 self.catalog
                     .fail_job(job.id, &error, retry.then_some(5 * job.attempts))?;
                 (self.events)(&LiveEvent::JobFailed {
@@ -159,7 +170,12 @@ impl Runner {
 
     /// Runs until `stop`; when idle, waits for a nudge on `wake` (the
     /// watcher queued work, a shell asked for something) or `poll`.
-    pub fn run(&mut self, stop: &Arc<AtomicBool>, wake: &Receiver<()>, poll: Duration) -> Result<()> {
+    pub fn run(
+        &mut self,
+        stop: &Arc<AtomicBool>,
+        wake: &Receiver<()>,
+        poll: Duration,
+    ) -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
             if self.run_one(stop)? {
                 continue;
