@@ -135,9 +135,12 @@ enum Command {
     /// Follow the library folders live and process background work, in the
     /// foreground, with a status line (Ctrl-C stops; work resumes next time).
     Watch(WatchArgs),
-    /// The background job queue: list, pause, resume, or run it to the end.
-    #[command(subcommand)]
-    Jobs(JobsCommand),
+    /// The background job queue: list (the default), pause, resume, or run
+    /// it to the end.
+    Jobs {
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -481,7 +484,11 @@ fn run(cli: Cli) -> Result<()> {
             output::tag_changed(json, id, &tag, false, was_on)
         }
         Command::Watch(args) => watch(&library, &cli, args),
-        Command::Jobs(command) => jobs_command(&library, &cli, command),
+        Command::Jobs { command } => jobs_command(
+            &library,
+            &cli,
+            command.as_ref().unwrap_or(&JobsCommand::List),
+        ),
         Command::Eval(EvalCommand::Tags { labels, dir, fit }) => {
             let model = load_model(&library, &cli, None)?;
             let bar = progress::TagBar::new(json);
