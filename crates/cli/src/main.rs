@@ -651,8 +651,14 @@ fn jobs_command(library: &Library, cli: &Cli, command: &JobsCommand) -> Result<(
             let line = Arc::new(progress::LiveLine::new(json));
             let sink_line = Arc::clone(&line);
             let stop = cancel_on_ctrl_c();
-            let steps =
-                library.run_jobs(model, 0, Arc::new(move |e| sink_line.on_event(e)), &stop)?;
+            let settle = shoebox_engine::ingest::watch::WatchConfig::default().settle;
+            let steps = library.run_jobs(
+                model,
+                0,
+                settle,
+                Arc::new(move |e| sink_line.on_event(e)),
+                &stop,
+            )?;
             line.finish();
             output::jobs_ran(json, steps, &library.live_status()?)
         }

@@ -622,15 +622,23 @@ impl Library {
     }
 
     /// Runs queued jobs in this thread until none is left (no watching).
+    /// Files modified less than `settle` ago are left for a later step.
     pub fn run_jobs(
         &self,
         model: Option<std::sync::Arc<crate::jobs::handlers::ModelSlot>>,
         threads: usize,
+        settle: std::time::Duration,
         events: crate::jobs::EventSink,
         stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> Result<u64> {
-        let mut runner =
-            crate::live::standard_runner(self.catalog.path(), &self.dir, threads, model, events)?;
+        let mut runner = crate::live::standard_runner(
+            self.catalog.path(),
+            &self.dir,
+            threads,
+            settle,
+            model,
+            events,
+        )?;
         runner.run_until_idle(stop)
     }
 

@@ -59,12 +59,13 @@ pub fn standard_runner(
     catalog_path: &Path,
     library_dir: &Path,
     threads: usize,
+    settle: Duration,
     model: Option<Arc<ModelSlot>>,
     events: EventSink,
 ) -> Result<Runner> {
     let mut runner = Runner::new(catalog_path, library_dir, events)?;
     runner.register(Box::new(ScanHandler { threads }));
-    runner.register(Box::new(IngestHandler { threads }));
+    runner.register(Box::new(IngestHandler { threads, settle }));
     if let Some(model) = model {
         runner.register(Box::new(EmbedHandler {
             model: Arc::clone(&model),
@@ -131,12 +132,19 @@ impl LiveEngine {
             let (stop, events) = (Arc::clone(&stop), Arc::clone(&events));
             let (catalog_path, library_dir) = (catalog_path.clone(), library_dir.clone());
             let (model, threads_n, extra) = (opts.model, opts.threads, opts.extra_handlers);
+            let settle = opts.watch.settle;
             threads.push(
                 std::thread::Builder::new()
                     .name("shoebox-jobs".into())
                     .spawn(move || {
-                        let mut runner =
-                            standard_runner(&catalog_path, &library_dir, threads_n, model, events)?;
+                        let mut runner = standard_runner(
+                            &catalog_path,
+                            &library_dir,
+                            threads_n,
+                            settle,
+                            model,
+                            events,
+                        )?;
                         for h in extra {
                             runner.register(h);
                         }

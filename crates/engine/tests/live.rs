@@ -233,7 +233,9 @@ fn ingest(f: &Fixture, paths: &[&Path]) {
     let root = f.lib.folders().unwrap()[0].id;
     let items: Vec<(i64, PathBuf)> = paths.iter().map(|p| (root, p.to_path_buf())).collect();
     f.lib.prioritize_paths(&items).unwrap();
-    f.lib.run_jobs(None, 2, no_events(), &stop_flag()).unwrap();
+    f.lib
+        .run_jobs(None, 2, Duration::ZERO, no_events(), &stop_flag())
+        .unwrap();
 }
 
 fn files(f: &Fixture) -> Vec<String> {
@@ -542,7 +544,13 @@ fn embeddings_and_tags_follow_ingest_through_the_queue() {
     let (events, seen) = collecting();
     let steps = f
         .lib
-        .run_jobs(Some(Arc::clone(&model)), 2, events, &stop_flag())
+        .run_jobs(
+            Some(Arc::clone(&model)),
+            2,
+            Duration::ZERO,
+            events,
+            &stop_flag(),
+        )
         .unwrap();
     assert!(steps >= 3, "scan, embed, tags");
     let s = f.lib.status().unwrap();
@@ -566,9 +574,15 @@ fn embeddings_and_tags_follow_ingest_through_the_queue() {
     write(&f.photos.join("other.jpg"), &jpeg(78));
     f.lib.enqueue_job(jobs::KIND_SCAN, "").unwrap();
     let c = catalog(&f);
-    let mut runner =
-        shoebox_engine::live::standard_runner(c.path(), f.lib.dir(), 2, Some(model), no_events())
-            .unwrap();
+    let mut runner = shoebox_engine::live::standard_runner(
+        c.path(),
+        f.lib.dir(),
+        2,
+        Duration::ZERO,
+        Some(model),
+        no_events(),
+    )
+    .unwrap();
     let stop = stop_flag();
     assert!(runner.run_one(&stop).unwrap(), "the scan");
     let new_id = f
@@ -602,4 +616,65 @@ fn embeddings_and_tags_follow_ingest_through_the_queue() {
     runner.run_until_idle(&stop).unwrap();
     assert_eq!(f.lib.status().unwrap().embedded, 8);
     assert!(c.jobs().unwrap().is_empty());
+}
+
+#[test]
+fn files_still_being_written_in_a_new_folder_wait_until_they_settle() {
+    let f = fixture();
+    let dir = f.photos.join("copied-in");
+    let done = dir.join("done.jpg");
+    let busy = dir.join("busy.jpg");
+    write(&done, &jpeg(1));
+    write(&busy, &jpeg(2));
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&done)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let root = f.lib.folders().unwrap()[0].id;
+    f.lib.prioritize_paths(&[(root, dir.clone())]).unwrap();
+    let c = catalog(&f);
+    let mut runner = shoebox_engine::live::standard_runner(
+        c.path(),
+        f.lib.dir(),
+        1,
+        Duration::from_secs(60),
+        None,
+        no_events(),
+    )
+    .unwrap();
+    let stop = stop_flag();
+    assert!(runner.run_one(&stop).unwrap());
+    // The settled file is in; the one modified just now waits, queued.
+    assert_eq!(files(&f), [done.display().to_string()]);
+    assert_eq!(c.next_paths(10).unwrap(), [(root, busy.clone())]);
+    let job = &c.jobs().unwrap()[0];
+    assert_eq!(
+        (job.kind.as_str(), job.state.as_str()),
+        ("ingest", "queued")
+    );
+    assert!(job.not_before > 0, "delayed, not spinning");
+    assert!(
+        !runner.run_one(&stop).unwrap(),
+        "nothing runnable before the delay"
+    );
+    // Later, once it has settled:
+    std::fs::File::options()
+        .write(true)
+        .open(&busy)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    c.connection()
+        .execute("UPDATE jobs SET not_before = 0", [])
+        .unwrap();
+    assert!(runner.run_one(&stop).unwrap());
+    assert_eq!(
+        files(&f),
+        [busy.display().to_string(), done.display().to_string()]
+    );
+    assert!(c.jobs().unwrap().is_empty());
+    assert_eq!(c.count_queued_paths().unwrap(), 0);
 }

@@ -85,7 +85,7 @@ impl Catalog {
     /// with a handler, not paused): it becomes `running` and its attempts
     /// grow by one.
     pub fn claim_next_job(&self, runnable: &dyn Fn(&JobRow) -> bool) -> Result<Option<JobRow>> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let candidate = {
             let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' AND not_before <= ?1
@@ -120,7 +120,7 @@ impl Catalog {
     /// while it ran, it goes back to the queue (so that more urgent work can
     /// go first); otherwise it is done and leaves the queue.
     pub fn finish_job(&self, id: i64, more: bool) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let rerun: Option<bool> = tx
             .query_row("SELECT rerun FROM jobs WHERE id = ?1", [id], |r| r.get(0))
             .optional()?;
@@ -135,6 +135,39 @@ impl Catalog {
             }
             Some(_) => {
                 tx.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The job waits for something (files to settle): queued again, not
+    /// to be picked before `secs` from now.
+    pub fn delay_job(&self, id: i64, secs: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE jobs SET state = 'queued', rerun = 0, not_before = ?2, updated_at = ?3
+             WHERE id = ?1",
+            params![id, unix_now() + secs.max(1), now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Paths to look at again later: they keep waiting, behind the others.
+    pub fn requeue_paths_later(&self, items: &[(i64, PathBuf)]) -> Result<()> {
+        let tx = self.write_tx()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO job_paths (path, root_id, priority, queued_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(path) DO UPDATE SET queued_at = excluded.queued_at",
+            )?;
+            let now = now_rfc3339();
+            for (root_id, path) in items {
+                stmt.execute(params![
+                    paths::to_bytes(path),
+                    root_id,
+                    crate::jobs::priority::INGEST,
+                    now
+                ])?;
             }
         }
         tx.commit()?;
@@ -199,7 +232,7 @@ impl Catalog {
     /// Paths the watcher saw change, for the `ingest` job. A path already
     /// waiting keeps its place and takes the higher priority.
     pub fn queue_paths(&self, items: &[(i64, PathBuf)], priority: i64) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO job_paths (path, root_id, priority, queued_at) VALUES (?1, ?2, ?3, ?4)
@@ -232,7 +265,7 @@ impl Catalog {
     }
 
     pub fn remove_paths(&self, done: &[PathBuf]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut stmt = tx.prepare_cached("DELETE FROM job_paths WHERE path = ?1")?;
             for path in done {
@@ -301,7 +334,7 @@ impl Catalog {
     /// Forgets file locations that are gone from disk (the photos keep
     /// their tags and embeddings, as after a scan's pruning).
     pub fn forget_files(&self, gone: &[PathBuf]) -> Result<usize> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut n = 0;
         {
             let mut files = tx.prepare_cached("DELETE FROM files WHERE path = ?1")?;
@@ -371,7 +404,7 @@ impl Catalog {
         keywords: &[(String, Option<String>)],
         keep_existing: bool,
     ) -> Result<(usize, usize)> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let current: Vec<(String, String)> = {
             let mut stmt = tx.prepare("SELECT tag, source FROM photo_tags WHERE photo_id = ?1")?;
             let rows = stmt.query_map([photo_id], |r| Ok((r.get(0)?, r.get(1)?)))?;

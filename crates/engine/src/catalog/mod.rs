@@ -90,6 +90,15 @@ impl Catalog {
         Ok(())
     }
 
+    /// A write transaction that takes the write lock at BEGIN (waiting up
+    /// to the busy timeout). A deferred one that reads first and writes
+    /// later fails at once with "database is locked" when another
+    /// connection (the watcher, the heartbeat, another process) committed
+    /// in between; with several writers that is routine, not exceptional.
+    pub(crate) fn write_tx(&self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+    }
+
     pub fn integrity_check(&self) -> Result<String> {
         Ok(self
             .conn

@@ -117,7 +117,7 @@ impl Catalog {
     /// The user puts `tag` on a photo: it becomes a user tag (confirming an
     /// auto tag, or lifting an earlier rejection).
     pub fn add_user_tag(&self, photo_id: i64, tag: &str) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "DELETE FROM tag_rejections WHERE photo_id = ?1 AND tag = ?2",
             params![photo_id, tag],
@@ -134,7 +134,7 @@ impl Catalog {
     /// The user takes `tag` off a photo: the row goes, and a rejection
     /// keeps re-tagging from putting it back. Returns whether it was on.
     pub fn reject_tag(&self, photo_id: i64, tag: &str) -> Result<bool> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let removed = tx.execute(
             "DELETE FROM photo_tags WHERE photo_id = ?1 AND tag = ?2",
             params![photo_id, tag],
@@ -288,7 +288,7 @@ impl Catalog {
         model_id: i64,
         rows: &[(String, Vec<u8>, Vec<f32>)],
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO tag_prototypes (model_id, tag, signature, vector)
@@ -327,7 +327,7 @@ impl Catalog {
         model_id: i64,
         rows: &[(String, Vec<u8>, f32, f32)],
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "DELETE FROM tag_concept_state WHERE model_id = ?1",
             [model_id],
@@ -461,7 +461,7 @@ impl Catalog {
         model_id: i64,
         batch: &[(i64, Vec<(String, f32)>)],
     ) -> Result<AutoTagDiff> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut diff = AutoTagDiff::default();
         {
             let mut current =
@@ -536,7 +536,7 @@ impl Catalog {
     /// Drops auto tags of concepts that no longer exist. Returns the
     /// affected photo ids and the number of rows removed.
     pub fn remove_auto_tags(&self, tags: &[String]) -> Result<(Vec<i64>, usize)> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut ids = Vec::new();
         let mut removed = 0;
         {

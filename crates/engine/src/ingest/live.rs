@@ -40,6 +40,20 @@ pub struct PathsReport {
     pub sidecars: u64,
     /// Paths left alone because their folder is missing (offline).
     pub offline: u64,
+    /// Files modified less than `settle` ago (probably still being
+    /// written): not read now; the caller looks at them again later.
+    #[serde(skip)]
+    pub fresh: Vec<(i64, PathBuf)>,
+}
+
+/// What a batch found to do, before doing it.
+#[derive(Default)]
+struct Found {
+    files: Vec<(i64, PathBuf)>,
+    seen: HashSet<PathBuf>,
+    gone: Vec<(i64, PathBuf)>,
+    problems: Vec<ScanWrite>,
+    fresh: Vec<(i64, PathBuf)>,
 }
 
 pub struct LiveIngest<'a> {
@@ -49,6 +63,19 @@ pub struct LiveIngest<'a> {
     /// Analysis threads; 0 means one per core.
     pub threads: usize,
     pub cancel: &'a AtomicBool,
+    /// A file modified more recently than this is left for later (it may
+    /// be half-written: a folder copied in is walked before its last files
+    /// are complete).
+    pub settle: std::time::Duration,
+}
+
+/// True when `meta` was modified less than `settle` ago (a modification
+/// time in the future counts as settled, or it would never be read).
+fn is_fresh(meta: &std::fs::Metadata, settle: std::time::Duration) -> bool {
+    meta.modified()
+        .ok()
+        .and_then(|m| std::time::SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age < settle)
 }
 
 fn is_sidecar(path: &Path) -> bool {
@@ -80,11 +107,8 @@ impl LiveIngest<'_> {
             .map(|r| (r.id, r))
             .collect();
         let mut present: HashMap<i64, bool> = HashMap::new();
-        let mut files: Vec<(i64, PathBuf)> = Vec::new();
-        let mut seen: HashSet<PathBuf> = HashSet::new();
-        let mut gone: Vec<(i64, PathBuf)> = Vec::new();
+        let mut found = Found::default();
         let mut sidecars: Vec<PathBuf> = Vec::new();
-        let mut walk_errors: Vec<ScanWrite> = Vec::new();
 
         for (root_id, path) in items {
             let Some(root) = roots.get(root_id) else {
@@ -109,28 +133,23 @@ impl LiveIngest<'_> {
             }
             match std::fs::metadata(path) {
                 Ok(meta) if meta.is_file() => {
-                    if seen.insert(path.clone()) {
-                        files.push((*root_id, path.clone()));
+                    if is_fresh(&meta, self.settle) {
+                        found.fresh.push((*root_id, path.clone()));
+                    } else if found.seen.insert(path.clone()) {
+                        found.files.push((*root_id, path.clone()));
                     }
                 }
                 Ok(meta) if meta.is_dir() => {
-                    self.ingest_folder(
-                        *root_id,
-                        path,
-                        &mut files,
-                        &mut seen,
-                        &mut gone,
-                        &mut walk_errors,
-                    )?;
+                    self.ingest_folder(*root_id, path, &mut found)?;
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    gone.push((*root_id, path.clone()));
+                    found.gone.push((*root_id, path.clone()));
                     for below in self.catalog.files_under(*root_id, path)? {
-                        gone.push((*root_id, below));
+                        found.gone.push((*root_id, below));
                     }
                 }
-                Err(e) => walk_errors.push(ScanWrite::WalkError {
+                Err(e) => found.problems.push(ScanWrite::WalkError {
                     root_id: *root_id,
                     path: path.clone(),
                     reason: format!("cannot read file information: {e}"),
@@ -138,9 +157,17 @@ impl LiveIngest<'_> {
             }
         }
 
+        let Found {
+            files,
+            mut gone,
+            problems,
+            fresh,
+            ..
+        } = found;
+        report.fresh = fresh;
         let writes = self.analyze(&files);
         let scan_id = self.catalog.current_scan_id()?;
-        let mut all = walk_errors;
+        let mut all = problems;
         for w in writes.into_iter().flatten() {
             match &w {
                 ScanWrite::Unchanged { .. } => report.unchanged += 1,
@@ -180,15 +207,7 @@ impl LiveIngest<'_> {
 
     /// Every file below a folder that appeared (or changed), and every
     /// catalogued file below it that is no longer there.
-    fn ingest_folder(
-        &self,
-        root_id: i64,
-        dir: &Path,
-        files: &mut Vec<(i64, PathBuf)>,
-        seen: &mut HashSet<PathBuf>,
-        gone: &mut Vec<(i64, PathBuf)>,
-        problems: &mut Vec<ScanWrite>,
-    ) -> Result<()> {
+    fn ingest_folder(&self, root_id: i64, dir: &Path, found: &mut Found) -> Result<()> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let cancel = || self.cancel.load(Ordering::Relaxed);
         let summary = walk::walk(dir, self.library_dir, &tx, &cancel);
@@ -198,11 +217,14 @@ impl LiveIngest<'_> {
             match item {
                 WalkItem::File(p) => {
                     here.insert(p.clone());
-                    if seen.insert(p.clone()) {
-                        files.push((root_id, p));
+                    let young = std::fs::metadata(&p).is_ok_and(|m| is_fresh(&m, self.settle));
+                    if young {
+                        found.fresh.push((root_id, p));
+                    } else if found.seen.insert(p.clone()) {
+                        found.files.push((root_id, p));
                     }
                 }
-                WalkItem::Problem { path, reason } => problems.push(ScanWrite::WalkError {
+                WalkItem::Problem { path, reason } => found.problems.push(ScanWrite::WalkError {
                     root_id,
                     path,
                     reason,
@@ -218,7 +240,7 @@ impl LiveIngest<'_> {
                         .iter()
                         .any(|d| paths::is_within(&bytes, d))
                 {
-                    gone.push((root_id, known));
+                    found.gone.push((root_id, known));
                 }
             }
         }

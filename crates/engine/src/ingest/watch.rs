@@ -193,6 +193,8 @@ struct Followed {
     /// (device, inode) of the folder when it was last seen: a different
     /// one means the folder was swapped (symlink or bind mount).
     identity: Option<(u64, u64)>,
+    /// Folder watches this root holds (counted against the limit).
+    watches: usize,
 }
 
 #[cfg(unix)]
@@ -329,6 +331,7 @@ impl Watcher {
                 root,
                 mode: Mode::Offline,
                 identity,
+                watches: 0,
             });
         }
         for i in 0..w.followed.len() {
@@ -362,7 +365,10 @@ impl Watcher {
         let id = self.followed[i].root.id;
         self.followed[i].identity = identity(&path);
         let mode = match self.native_or_reason(id, &path) {
-            Ok(watcher) => Mode::Native { _watcher: watcher },
+            Ok((watcher, folders)) => {
+                self.followed[i].watches = folders;
+                Mode::Native { _watcher: watcher }
+            }
             Err(reason) => {
                 tracing::warn!(root = %path.display(), "polling instead of watching: {reason}");
                 Mode::Polling {
@@ -379,7 +385,7 @@ impl Watcher {
         &mut self,
         id: i64,
         path: &Path,
-    ) -> std::result::Result<notify::RecommendedWatcher, String> {
+    ) -> std::result::Result<(notify::RecommendedWatcher, usize), String> {
         if let Some(reason) = network_reason(path) {
             return Err(reason);
         }
@@ -411,7 +417,7 @@ impl Watcher {
         match watcher.watch(path, RecursiveMode::Recursive) {
             Ok(()) => {
                 self.watches_used += folders;
-                Ok(watcher)
+                Ok((watcher, folders))
             }
             Err(e) => Err(match e.kind {
                 notify::ErrorKind::MaxFilesWatch => format!(
@@ -446,10 +452,8 @@ impl Watcher {
     }
 
     fn went_offline(&mut self, i: usize) -> Result<()> {
-        if let Mode::Native { .. } = self.followed[i].mode {
-            let folders = count_folders(&self.followed[i].root.path);
-            self.watches_used = self.watches_used.saturating_sub(folders);
-        }
+        self.watches_used = self.watches_used.saturating_sub(self.followed[i].watches);
+        self.followed[i].watches = 0;
         self.followed[i].mode = Mode::Offline;
         let root = self.followed[i].root.clone();
         tracing::warn!(root = %root.path.display(), "library folder is missing; its photos are offline");
@@ -465,8 +469,24 @@ impl Watcher {
         Ok(())
     }
 
-    /// Follows the roots until `stop` is set.
+    /// Follows the roots until `stop` is set. Errors (the catalog busy
+    /// beyond its timeout, a disk hiccup) are logged and the loop goes on:
+    /// what could not be queued is still in the settler or will be found by
+    /// the next reconcile.
     pub fn run(&mut self, stop: &AtomicBool) -> Result<()> {
+        while !stop.load(Ordering::Relaxed) {
+            match self.run_inner(stop) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!("watcher error, going on: {e}");
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run_inner(&mut self, stop: &AtomicBool) -> Result<()> {
         let tick =
             (self.config.debounce / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
         let mut next_root_check = Instant::now() + self.config.root_check;
@@ -550,6 +570,8 @@ impl Watcher {
                     _ => format!("the watcher reported an error: {e}"),
                 };
                 tracing::warn!(root = %self.followed[i].root.path.display(), "switching to polling: {reason}");
+                self.watches_used = self.watches_used.saturating_sub(self.followed[i].watches);
+                self.followed[i].watches = 0;
                 self.followed[i].mode = Mode::Polling {
                     reason,
                     next: Instant::now(),
@@ -607,6 +629,7 @@ impl Watcher {
                     identity: identity(&root.path),
                     root,
                     mode: Mode::Offline,
+                    watches: 0,
                 });
                 let i = self.followed.len() - 1;
                 if self.followed[i].root.path.is_dir() {

@@ -80,6 +80,8 @@ impl JobHandler for ScanHandler {
 /// Drains the paths the watcher queued, most urgent first.
 pub struct IngestHandler {
     pub threads: usize,
+    /// Files modified more recently are looked at again later.
+    pub settle: std::time::Duration,
 }
 
 impl JobHandler for IngestHandler {
@@ -102,19 +104,34 @@ impl JobHandler for IngestHandler {
             thumbs: cx.thumbs,
             threads: self.threads,
             cancel: cx.cancel,
+            settle: self.settle,
         };
         let report = live.run(&batch)?;
         // Only now are the paths done: a crash before this line redoes the
-        // batch, which changes nothing that was already written.
-        let done: Vec<_> = batch.into_iter().map(|(_, p)| p).collect();
+        // batch, which changes nothing that was already written. Files
+        // still being written stay queued, behind the rest.
+        let fresh: std::collections::HashSet<&std::path::Path> =
+            report.fresh.iter().map(|(_, p)| p.as_path()).collect();
+        let done: Vec<_> = batch
+            .iter()
+            .map(|(_, p)| p.clone())
+            .filter(|p| !fresh.contains(p.as_path()))
+            .collect();
         cx.catalog.remove_paths(&done)?;
+        cx.catalog.requeue_paths_later(&report.fresh)?;
         cx.catalog.trim_change_log()?;
         tracing::debug!(?report, "ingested watched paths");
         let items = done.len() as u64;
-        Ok(if cx.catalog.count_queued_paths()? > 0 {
+        let queued = cx.catalog.count_queued_paths()? as usize;
+        Ok(if queued == 0 {
+            Step::Done { items }
+        } else if queued > report.fresh.len() {
             Step::More { items }
         } else {
-            Step::Done { items }
+            Step::Later {
+                items,
+                after_secs: self.settle.as_secs().max(1) as i64,
+            }
         })
     }
 

@@ -69,12 +69,15 @@ pub enum Step {
     Done { items: u64 },
     /// More remains; the job goes back to the queue.
     More { items: u64 },
+    /// What remains cannot be done yet (files still being written): the
+    /// job goes back to the queue, not to be picked for `after_secs`.
+    Later { items: u64, after_secs: i64 },
 }
 
 impl Step {
     pub fn items(self) -> u64 {
         match self {
-            Step::Done { items } | Step::More { items } => items,
+            Step::Done { items } | Step::More { items } | Step::Later { items, .. } => items,
         }
     }
 }

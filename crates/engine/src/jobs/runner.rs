@@ -108,8 +108,13 @@ impl Runner {
             Ok(step) => {
                 // A step cut short by a stop says `More`: the job stays
                 // queued and the next start continues it.
-                let more = matches!(step, Step::More { .. });
-                self.catalog.finish_job(job.id, more)?;
+                match step {
+                    Step::Later { after_secs, .. } => {
+                        self.catalog.delay_job(job.id, after_secs)?;
+                    }
+                    Step::More { .. } => self.catalog.finish_job(job.id, true)?,
+                    Step::Done { .. } => self.catalog.finish_job(job.id, false)?,
+                }
                 let follow: Vec<&'static str> = if step.items() > 0 {
                     handler.then().to_vec()
                 } else {
@@ -177,10 +182,26 @@ impl Runner {
         poll: Duration,
     ) -> Result<()> {
         while !stop.load(Ordering::Relaxed) {
-            if self.run_one(stop)? {
-                continue;
+            // The engine runs all day: a catalog error (a disk hiccup, a
+            // lock held too long by another process) is reported and the
+            // loop goes on after a pause, instead of ending the engine.
+            match self.run_one(stop) {
+                Ok(true) => continue,
+                Ok(false) => {
+                    if let Err(e) = self.announce_idle() {
+                        tracing::warn!("job queue: {e}");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!("job queue error, trying again shortly: {e}");
+                    (self.events)(&LiveEvent::JobFailed {
+                        kind: "queue".into(),
+                        key: String::new(),
+                        error: e.to_string(),
+                        retry: true,
+                    });
+                }
             }
-            self.announce_idle()?;
             let _ = wake.recv_timeout(poll);
             while wake.try_recv().is_ok() {}
         }
