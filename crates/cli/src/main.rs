@@ -1,6 +1,7 @@
 //! `shoebox`: the command-line shell over the engine. Argument parsing and
 //! presentation only; every behaviour lives in `shoebox-engine`.
 
+mod dupes;
 mod output;
 mod progress;
 
@@ -119,6 +120,9 @@ enum Command {
         #[command(flatten)]
         page: PageArgs,
     },
+    /// Duplicates in three tiers (exact, near, similar), their resolution
+    /// through the OS trash, remembered decisions and undo.
+    Dupes(dupes::DupesArgs),
     /// Tags: `shoebox tags PHOTO` shows a photo's tags; the subcommands
     /// list, browse and manage them.
     #[command(
@@ -472,6 +476,7 @@ fn run(cli: Cli) -> Result<()> {
             let model = load_model(&library, &cli, None)?;
             output::search_results(json, &library.similar(&model, id, &page.options()?)?)
         }
+        Command::Dupes(args) => dupes::run(&library, json, args),
         Command::Tags(command) => tags_command(&library, &cli, command),
         Command::Tag(TagCommand::Add { photo, tag }) => {
             let id = library.resolve_photo(photo)?;

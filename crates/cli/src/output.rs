@@ -13,7 +13,7 @@ use shoebox_engine::search::SearchResults;
 use shoebox_engine::tags::eval::EvalReport;
 use shoebox_engine::tags::{Concept, RetagReport, Vocabulary, XmpReport, XmpSettings};
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let written = serde_json::to_writer_pretty(&mut out, value)

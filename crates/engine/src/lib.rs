@@ -2,6 +2,7 @@
 //! desktop app, HTTP server) expose. Shells talk to [`Library`] only.
 
 pub mod catalog;
+pub mod dupes;
 pub mod embed;
 pub mod error;
 pub mod ingest;

@@ -472,6 +472,9 @@ fn user_decisions_survive_retagging() {
     assert_eq!(f.lib.add_tag(f.ids["receipt"], "Sunset").unwrap(), "sunset");
     // A user tag implies its parents too (so `tag:animal` finds it).
     f.lib.add_tag(f.ids["bg000"], "cat").unwrap();
+    // ...at once, before any re-tag (the library's built-in vocabulary
+    // has cat < pet).
+    assert!(f.tags("bg000").contains(&("pet".into(), "auto".into())));
     // A keyword outside the vocabulary, typed by the user.
     assert_eq!(
         f.lib.add_tag(f.ids["cat"], "Grandma's Cat").unwrap(),

@@ -193,7 +193,50 @@ pub const MIGRATIONS: &[&str] = &[
         BEGIN DELETE FROM tag_scored WHERE photo_id = NEW.photo_id AND model_id = NEW.model_id; END;
     CREATE INDEX photo_tags_source ON photo_tags(source);
     "#,
-    // v6: the live library. One persistent job queue drives all background
+    // v6 (duplicates): a sharpness figure per photo (relative variance of
+    // the Laplacian, for "which copy to keep"), the perceptual hashes of
+    // sub-regions (so crops find their originals),
+    // remembered "not duplicates" / "keep all" decisions keyed by photo
+    // content hash (so they survive rescans, moves and re-embedding), and
+    // the log of resolutions (what went to the OS trash, for history and
+    // undo).
+    r#"
+    ALTER TABLE photos ADD COLUMN sharpness REAL;
+    ALTER TABLE photos ADD COLUMN crop_hashes BLOB;
+    CREATE TABLE dupe_decisions (
+        id          INTEGER PRIMARY KEY,
+        tier        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('not_duplicates', 'keep_all')),
+        group_id    TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE TABLE dupe_decision_members (
+        decision_id INTEGER NOT NULL REFERENCES dupe_decisions(id) ON DELETE CASCADE,
+        photo_hash  BLOB NOT NULL,
+        PRIMARY KEY (decision_id, photo_hash)
+    ) WITHOUT ROWID;
+    CREATE INDEX dupe_decision_members_hash ON dupe_decision_members(photo_hash);
+    CREATE TABLE dupe_actions (
+        id          INTEGER PRIMARY KEY,
+        group_id    TEXT NOT NULL,
+        tier        TEXT NOT NULL,
+        kept_hash   BLOB NOT NULL,
+        kept_path   TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        undone_at   TEXT
+    );
+    CREATE TABLE dupe_action_files (
+        action_id    INTEGER NOT NULL REFERENCES dupe_actions(id) ON DELETE CASCADE,
+        path         BLOB NOT NULL,
+        display_path TEXT NOT NULL,
+        photo_hash   BLOB NOT NULL,
+        size         INTEGER NOT NULL,
+        trashed_at   TEXT NOT NULL,
+        PRIMARY KEY (action_id, path)
+    ) WITHOUT ROWID;
+    "#,
+    // v7: the live library. One persistent job queue drives all background
     // work (ingest, embeddings, tags; duplicate grouping plugs in as another
     // kind). A job is a unit of "make the catalog match X", so running it
     // twice is harmless: a kill -9 at any point loses nothing, and `running`

@@ -1,6 +1,7 @@
 //! The SQLite catalog: schema, migrations and every query. Other modules never
 //! write SQL; they call the functions here.
 
+mod dupes;
 mod embeddings;
 mod jobs;
 mod migrations;
@@ -16,6 +17,10 @@ use rusqlite::Connection;
 
 use crate::error::{EngineError, Result};
 
+pub use dupes::{
+    merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, ResolutionRecord,
+    TrashedFile,
+};
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
 pub use jobs::{unix_now, JobRow, WatchState};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};

@@ -23,6 +23,10 @@ pub struct NewPhoto {
     pub orientation: u16,
     pub phash: Option<Vec<u8>>,
     pub pixel_hash: Option<[u8; 32]>,
+    /// Variance of the Laplacian at a 256 px short edge (see `dupes::quality`).
+    pub sharpness: Option<f32>,
+    /// Perceptual hashes of sub-regions (see `ingest::phash::crop_hashes`).
+    pub crop_hashes: Option<Vec<u8>>,
     pub thumb_ready: bool,
 }
 
@@ -149,8 +153,8 @@ impl Catalog {
             let mut insert_photo = tx.prepare_cached(
                 "INSERT INTO photos (hash, width, height, format, taken_at, taken_at_source,
                     camera_make, camera_model, lens, gps_lat, gps_lon, orientation, phash,
-                    pixel_hash, thumb_ready, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
                  ON CONFLICT(hash) DO UPDATE SET thumb_ready = max(thumb_ready, excluded.thumb_ready)",
             )?;
             let mut photo_id = tx.prepare_cached("SELECT id FROM photos WHERE hash = ?1")?;
@@ -203,6 +207,8 @@ impl Catalog {
                                 p.pixel_hash.as_ref().map(|h| &h[..]),
                                 p.thumb_ready,
                                 now,
+                                p.sharpness,
+                                p.crop_hashes,
                             ])?;
                         }
                         let id: Option<i64> =

@@ -115,8 +115,11 @@ impl Catalog {
     }
 
     /// The user puts `tag` on a photo: it becomes a user tag (confirming an
-    /// auto tag, or lifting an earlier rejection).
-    pub fn add_user_tag(&self, photo_id: i64, tag: &str) -> Result<()> {
+    /// auto tag, or lifting an earlier rejection). `implied` (its ancestors)
+    /// are added as auto tags at once, unless present or rejected, so
+    /// `tag:animal` finds a cat the moment it is tagged; the next re-tag
+    /// gives them their scores.
+    pub fn add_user_tag(&self, photo_id: i64, tag: &str, implied: &[String]) -> Result<()> {
         let tx = self.write_tx()?;
         tx.execute(
             "DELETE FROM tag_rejections WHERE photo_id = ?1 AND tag = ?2",
@@ -127,6 +130,14 @@ impl Catalog {
              ON CONFLICT(photo_id, tag) DO UPDATE SET source = 'user', score = NULL",
             params![photo_id, tag],
         )?;
+        for ancestor in implied {
+            tx.execute(
+                "INSERT OR IGNORE INTO photo_tags (photo_id, tag, source, score)
+                 SELECT ?1, ?2, 'auto', NULL WHERE NOT EXISTS
+                     (SELECT 1 FROM tag_rejections WHERE photo_id = ?1 AND tag = ?2)",
+                params![photo_id, ancestor],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }

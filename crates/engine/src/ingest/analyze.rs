@@ -195,6 +195,8 @@ impl Analyzer<'_> {
 
         let started = Instant::now();
         let phash = phash::perceptual_hash(&upright);
+        let crop_hashes = phash::crop_hashes(&upright);
+        let sharpness = crate::dupes::quality::sharpness(&upright);
         StageTimes::add(&self.times.phash, started);
 
         let (width, height) = decode::upright_size(decoded.width, decoded.height, orientation);
@@ -225,6 +227,8 @@ impl Analyzer<'_> {
                 orientation,
                 phash: Some(phash),
                 pixel_hash: Some(decoded.pixel_hash),
+                sharpness,
+                crop_hashes: Some(crop_hashes),
                 thumb_ready,
             })),
             warning: match (warning, keyword_warning) {

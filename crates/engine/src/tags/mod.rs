@@ -95,8 +95,21 @@ pub fn add_tag(catalog: &Catalog, vocab: &Vocabulary, photo_id: i64, name: &str)
     if let Some(display) = display {
         catalog.ensure_keyword(&tag, &display)?;
     }
-    catalog.add_user_tag(photo_id, &tag)?;
+    catalog.add_user_tag(photo_id, &tag, &implied_by(vocab, &tag))?;
     Ok(tag)
+}
+
+/// The tags a user tag implies: its vocabulary ancestors, groups excepted.
+fn implied_by(vocab: &Vocabulary, tag: &str) -> Vec<String> {
+    vocab.index(tag).map_or_else(Vec::new, |i| {
+        vocab
+            .ancestors(i)
+            .into_iter()
+            .map(|a| &vocab.concepts()[a])
+            .filter(|c| !c.group)
+            .map(|c| c.tag.clone())
+            .collect()
+    })
 }
 
 /// Takes a tag off a photo and remembers the rejection; returns the key
@@ -156,11 +169,12 @@ pub fn add_custom(
         parent,
     };
     catalog.upsert_tag_def(&def)?;
+    let implied = implied_by(&vocabulary(catalog)?, &tag);
     for &id in examples {
         if catalog.photo_hash(id)?.is_none() {
             return Err(EngineError::PhotoNotFound(id.to_string()));
         }
-        catalog.add_user_tag(id, &tag)?;
+        catalog.add_user_tag(id, &tag, &implied)?;
     }
     Ok(def)
 }

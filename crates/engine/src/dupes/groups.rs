@@ -1,0 +1,477 @@
+//! Building the groups of every tier from the catalog's photos (a pure
+//! function: photos, vectors and decisions in, groups out).
+
+use std::collections::{HashMap, HashSet};
+
+use super::hashindex::{self, Hash256, MultiIndex};
+use super::unionfind::UnionFind;
+use super::{suggest, Group, GroupKind, Member, Params, Tier};
+use crate::catalog::{hex, DupeDecision, DupePhoto};
+
+type Pair = (u32, u32);
+
+fn pair(a: usize, b: usize) -> Pair {
+    if a < b {
+        (a as u32, b as u32)
+    } else {
+        (b as u32, a as u32)
+    }
+}
+
+/// Pairs the user said are not duplicates (or kept all), per tier, plus
+/// photos whose byte-identical copies the user keeps.
+struct Decided {
+    pairs: HashMap<&'static str, HashSet<Pair>>,
+    keep_copies: HashSet<[u8; 32]>,
+}
+
+impl Decided {
+    fn new(decisions: &[DupeDecision], index_of: &HashMap<[u8; 32], usize>) -> Self {
+        let mut pairs: HashMap<&'static str, HashSet<Pair>> = HashMap::new();
+        let mut keep_copies = HashSet::new();
+        for d in decisions {
+            let tier = match d.tier.as_str() {
+                "exact" => "exact",
+                "near" => "near",
+                "similar" => "similar",
+                "copies" => {
+                    keep_copies.extend(d.hashes.iter().copied());
+                    continue;
+                }
+                _ => continue,
+            };
+            let idx: Vec<usize> = d
+                .hashes
+                .iter()
+                .filter_map(|h| index_of.get(h).copied())
+                .collect();
+            let set = pairs.entry(tier).or_default();
+            for (k, &a) in idx.iter().enumerate() {
+                for &b in &idx[k + 1..] {
+                    set.insert(pair(a, b));
+                }
+            }
+        }
+        Decided { pairs, keep_copies }
+    }
+
+    fn contains(&self, tier: Tier, p: Pair) -> bool {
+        self.pairs
+            .get(tier.as_str())
+            .is_some_and(|set| set.contains(&p))
+    }
+}
+
+fn group_id(tier: Tier, kind: GroupKind, hashes: &mut [[u8; 32]]) -> String {
+    hashes.sort_unstable();
+    let mut h = blake3::Hasher::new();
+    h.update(tier.as_str().as_bytes());
+    h.update(match kind {
+        GroupKind::Copies => b"copies",
+        GroupKind::Photos => b"photos",
+    });
+    for x in hashes.iter() {
+        h.update(x);
+    }
+    let prefix = match (tier, kind) {
+        (_, GroupKind::Copies) => 'c',
+        (Tier::Exact, _) => 'x',
+        (Tier::Near, _) => 'n',
+        (Tier::Similar, _) => 's',
+    };
+    format!("{prefix}{}", &h.finalize().to_hex()[..11])
+}
+
+fn photo_member(p: &DupePhoto) -> Member {
+    Member {
+        id: p.id,
+        photo_id: p.id,
+        path: p
+            .files
+            .first()
+            .map(|f| f.display.clone())
+            .unwrap_or_default(),
+        paths: p.files.iter().map(|f| f.display.clone()).collect(),
+        width: p.width,
+        height: p.height,
+        bytes: p.files.first().map_or(0, |f| f.size),
+        taken_at: p.taken_at.clone(),
+        hash: hex(&p.hash),
+    }
+}
+
+fn timestamp(p: &DupePhoto) -> Option<i64> {
+    p.taken_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|d| d.timestamp())
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Edges of every tier, before union-find.
+#[derive(Default)]
+pub struct Edges {
+    pub exact: HashSet<Pair>,
+    pub near: HashSet<Pair>,
+    /// Near pairs found through a region hash (one is a crop of the other).
+    pub crops: HashSet<Pair>,
+    /// Near pairs that needed the embedding.
+    pub confirmed: HashSet<Pair>,
+    pub similar: HashSet<Pair>,
+}
+
+/// Computes the pairs of each tier (exposed for the evaluation example).
+pub fn edges(
+    photos: &[DupePhoto],
+    vectors: Option<&HashMap<i64, Vec<f32>>>,
+    decisions: &[DupeDecision],
+    params: &Params,
+) -> Edges {
+    let index_of: HashMap<[u8; 32], usize> = photos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.hash, i))
+        .collect();
+    let decided = Decided::new(decisions, &index_of);
+    let mut e = Edges::default();
+
+    // Exact: identical decoded pixels.
+    let mut by_pixels: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
+    for (i, p) in photos.iter().enumerate() {
+        if let Some(px) = p.pixel_hash {
+            by_pixels.entry(px).or_default().push(i);
+        }
+    }
+    for class in by_pixels.values().filter(|c| c.len() > 1) {
+        for (k, &a) in class.iter().enumerate() {
+            for &b in &class[k + 1..] {
+                let p = pair(a, b);
+                if !decided.contains(Tier::Exact, p) {
+                    e.exact.insert(p);
+                }
+            }
+        }
+    }
+    let same_pixels = |a: usize, b: usize| {
+        photos[a].pixel_hash.is_some() && photos[a].pixel_hash == photos[b].pixel_hash
+    };
+
+    // Near: perceptual hashes within the radius, through the multi-index.
+    let mut hashed: Vec<usize> = Vec::new();
+    let mut hashes: Vec<Hash256> = Vec::new();
+    let mut phash_of: Vec<Option<Hash256>> = vec![None; photos.len()];
+    for (i, p) in photos.iter().enumerate() {
+        if let Some(h) = p.phash.as_deref().and_then(hashindex::hash_from_bytes) {
+            hashed.push(i);
+            hashes.push(h);
+            phash_of[i] = Some(h);
+        }
+    }
+    for (a, b, _) in MultiIndex::build(&hashes).pairs_within(params.near_max_distance) {
+        let (a, b) = (hashed[a as usize], hashed[b as usize]);
+        let p = pair(a, b);
+        if !same_pixels(a, b) && !decided.contains(Tier::Near, p) {
+            e.near.insert(p);
+        }
+    }
+
+    // Crops: a photo's full hash near the hash of a region of another one.
+    let mut regions: Vec<Hash256> = Vec::new();
+    let mut region_owner: Vec<usize> = Vec::new();
+    let mut regions_of: Vec<std::ops::Range<usize>> = vec![0..0; photos.len()];
+    for (i, p) in photos.iter().enumerate() {
+        if let Some(blob) = p.crop_hashes.as_deref() {
+            let start = regions.len();
+            for h in blob.chunks_exact(32).filter_map(hashindex::hash_from_bytes) {
+                regions.push(h);
+                region_owner.push(i);
+            }
+            regions_of[i] = start..regions.len();
+        }
+    }
+    // The smallest of the full-hash distance and the crop distances both
+    // ways: how far apart the hashes put two photos.
+    let hash_distance = |a: usize, b: usize| -> Option<u32> {
+        let (fa, fb) = (phash_of[a]?, phash_of[b]?);
+        let ab = regions[regions_of[b].clone()]
+            .iter()
+            .map(|r| hashindex::distance(&fa, r));
+        let ba = regions[regions_of[a].clone()]
+            .iter()
+            .map(|r| hashindex::distance(&fb, r));
+        ab.chain(ba).chain([hashindex::distance(&fa, &fb)]).min()
+    };
+    if !regions.is_empty() && !hashes.is_empty() {
+        // The photos' hashes are indexed and the (many more) region hashes
+        // are the queries: the index and its marks stay small enough for
+        // the caches.
+        let index = MultiIndex::build(&hashes);
+        let radius = if hashes.len() > params.crop_full_radius_limit {
+            // Beyond 15 bits the probes cover 137 chunk values instead of
+            // one, and the search grows with the square of the library.
+            tracing::info!(
+                photos = hashes.len(),
+                "large library: crops matched within {} bits (exact crops); rotated crops need an embedding",
+                params.crop_hash_max_distance.min(15)
+            );
+            params.crop_hash_max_distance.min(15)
+        } else {
+            params.crop_hash_max_distance
+        };
+        for (r, q, _) in index.matches(&regions, radius) {
+            let (a, b) = (hashed[q as usize], region_owner[r as usize]);
+            if a == b || same_pixels(a, b) {
+                continue;
+            }
+            let p = pair(a, b);
+            if !e.near.contains(&p) && !decided.contains(Tier::Near, p) {
+                e.near.insert(p);
+                e.crops.insert(p);
+            }
+        }
+    }
+
+    // Embedding pairs: crops confirmed for the near tier, and similar shots.
+    let Some(vectors) = vectors else {
+        return e;
+    };
+    let mut dated: Vec<(i64, usize)> = Vec::new();
+    let mut undated: Vec<usize> = Vec::new();
+    for (i, p) in photos.iter().enumerate() {
+        if !vectors.contains_key(&p.id) {
+            continue;
+        }
+        match timestamp(p).filter(|_| p.exif_date) {
+            Some(t) => dated.push((t, i)),
+            None => undated.push(i),
+        }
+    }
+    dated.sort_unstable();
+    let mut candidates: Vec<(usize, usize, bool)> = Vec::new();
+    for (k, &(t, a)) in dated.iter().enumerate() {
+        for &(u, b) in &dated[k + 1..] {
+            if u - t > params.similar_max_seconds {
+                break;
+            }
+            candidates.push((a, b, true));
+        }
+    }
+    let all: Vec<usize> = dated
+        .iter()
+        .map(|&(_, i)| i)
+        .chain(undated.iter().copied())
+        .collect();
+    let budget = params.undated_pair_budget;
+    if (undated.len() as u64) * (all.len() as u64) <= budget {
+        // Undated photos against everything (an export without EXIF may be
+        // a crop of a dated original).
+        let undated_set: HashSet<usize> = undated.iter().copied().collect();
+        for &a in &undated {
+            for &b in &all {
+                if a != b && (!undated_set.contains(&b) || a < b) {
+                    candidates.push((a, b, false));
+                }
+            }
+        }
+    } else if (undated.len() as u64).pow(2) <= budget {
+        for (k, &a) in undated.iter().enumerate() {
+            for &b in &undated[k + 1..] {
+                candidates.push((a, b, false));
+            }
+        }
+        tracing::warn!(
+            undated = undated.len(),
+            "many photos without an EXIF date: compared among themselves only"
+        );
+    } else {
+        tracing::warn!(
+            undated = undated.len(),
+            "too many photos without an EXIF date to compare for similar shots; skipped"
+        );
+    }
+    for (a, b, both_dated) in candidates {
+        let p = pair(a, b);
+        if e.exact.contains(&p) || e.near.contains(&p) || same_pixels(a, b) {
+            continue;
+        }
+        let (Some(va), Some(vb)) = (vectors.get(&photos[a].id), vectors.get(&photos[b].id)) else {
+            continue;
+        };
+        let cos = dot(va, vb);
+        let d = hash_distance(a, b);
+        if d.is_some_and(|d| d <= params.crop_max_distance) && cos >= params.crop_min_cosine {
+            if !decided.contains(Tier::Near, p) {
+                e.near.insert(p);
+                e.confirmed.insert(p);
+            }
+            continue;
+        }
+        let min = if both_dated {
+            params.similar_min_cosine
+        } else {
+            params.similar_undated_min_cosine
+        };
+        if cos >= min && !decided.contains(Tier::Similar, p) {
+            e.similar.insert(p);
+        }
+    }
+    e
+}
+
+/// Every group of every tier (or of `only`), sorted by tier, then by the
+/// first member's path.
+pub fn build_groups(
+    photos: &[DupePhoto],
+    vectors: Option<&HashMap<i64, Vec<f32>>>,
+    decisions: &[DupeDecision],
+    params: &Params,
+    only: Option<Tier>,
+) -> Vec<Group> {
+    let index_of: HashMap<[u8; 32], usize> = photos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.hash, i))
+        .collect();
+    let decided = Decided::new(decisions, &index_of);
+    let e = edges(photos, vectors, decisions, params);
+    let mut out = Vec::new();
+    let wants = |t: Tier| only.is_none_or(|o| o == t);
+
+    if wants(Tier::Exact) {
+        for p in photos.iter().filter(|p| p.files.len() > 1) {
+            if decided.keep_copies.contains(&p.hash) {
+                continue;
+            }
+            let (keep, reason) = suggest::keep_copy(&p.files);
+            let members = p
+                .files
+                .iter()
+                .map(|f| Member {
+                    id: f.id,
+                    photo_id: p.id,
+                    path: f.display.clone(),
+                    paths: vec![f.display.clone()],
+                    width: p.width,
+                    height: p.height,
+                    bytes: f.size,
+                    taken_at: p.taken_at.clone(),
+                    hash: hex(&p.hash),
+                })
+                .collect();
+            out.push(Group {
+                id: group_id(Tier::Exact, GroupKind::Copies, &mut [p.hash]),
+                tier: Tier::Exact,
+                kind: GroupKind::Copies,
+                members,
+                keep: p.files[keep].id,
+                reason,
+                notes: Vec::new(),
+            });
+        }
+    }
+    for tier in [Tier::Exact, Tier::Near, Tier::Similar] {
+        if !wants(tier) {
+            continue;
+        }
+        let tier_edges = match tier {
+            Tier::Exact => &e.exact,
+            Tier::Near => &e.near,
+            Tier::Similar => &e.similar,
+        };
+        let mut uf = UnionFind::new(photos.len());
+        for &(a, b) in tier_edges {
+            uf.union(a as usize, b as usize);
+        }
+        for idx in uf.groups() {
+            let members: Vec<&DupePhoto> = idx.iter().map(|&i| &photos[i]).collect();
+            let (keep, reason) = suggest::keep_photo(&members);
+            let inside = |set: &HashSet<Pair>| {
+                let mut n = 0;
+                for (k, &a) in idx.iter().enumerate() {
+                    for &b in &idx[k + 1..] {
+                        n += set.contains(&pair(a, b)) as usize;
+                    }
+                }
+                n
+            };
+            let mut notes = Vec::new();
+            if tier != Tier::Exact {
+                let n = inside(&e.exact);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} pair(s) in this group have identical pixels (also an exact group)"
+                    ));
+                }
+            }
+            if tier == Tier::Near {
+                let n = inside(&e.crops);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} pair(s) matched as a crop: one photo looks like a region of the other"
+                    ));
+                }
+                let n = inside(&e.confirmed);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} pair(s) differ more than a re-save would (a crop?) and were confirmed by the image embedding"
+                    ));
+                }
+            }
+            if let Some(set) = decided.pairs.get(tier.as_str()) {
+                let n = inside(set);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} pair(s) in this group were marked as not duplicates before; it is proposed again only because new members link to them"
+                    ));
+                }
+            }
+            if tier == Tier::Similar {
+                let n = inside(&e.near);
+                if n > 0 {
+                    notes.push(format!(
+                        "{n} pair(s) in this group are near-duplicates (also a near group)"
+                    ));
+                }
+                notes.push(
+                    "similar shots, not duplicates: pick your favourites; nothing is suggested for removal in bulk"
+                        .into(),
+                );
+            }
+            let mut hashes: Vec<[u8; 32]> = members.iter().map(|p| p.hash).collect();
+            out.push(Group {
+                id: group_id(tier, GroupKind::Photos, &mut hashes),
+                tier,
+                kind: GroupKind::Photos,
+                keep: members[keep].id,
+                members: members.iter().map(|p| photo_member(p)).collect(),
+                reason: if tier == Tier::Similar {
+                    format!("suggested favourite: {reason}")
+                } else {
+                    reason
+                },
+                notes,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.tier
+            .cmp(&b.tier)
+            .then_with(|| a.members[0].path.cmp(&b.members[0].path))
+    });
+    out
+}
+
+/// Parses a 64-character hex hash.
+pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

@@ -1,0 +1,114 @@
+//! The duplicate verbs of [`Library`].
+
+use super::resolve::{self, Resolution, UndoReport};
+use super::{build_groups, Group, GroupKind, Params, Tier};
+use crate::catalog::{DupeAction, DupePhoto};
+use crate::error::{EngineError, Result};
+use crate::Library;
+
+impl Library {
+    /// Groups of one tier, or of all tiers, with the suggested keeper.
+    pub fn duplicates(&self, tier: Option<Tier>) -> Result<Vec<Group>> {
+        self.duplicates_with(&Params::default(), tier)
+    }
+
+    /// `duplicates` with explicit thresholds (for tuning and evaluation).
+    pub fn duplicates_with(&self, params: &Params, tier: Option<Tier>) -> Result<Vec<Group>> {
+        Ok(self.grouping(params, tier)?.1)
+    }
+
+    fn grouping(
+        &self,
+        params: &Params,
+        tier: Option<Tier>,
+    ) -> Result<(Vec<DupePhoto>, Vec<Group>)> {
+        let catalog = self.catalog();
+        catalog.read_snapshot(|catalog| {
+            let photos = catalog.dupe_photos()?;
+            let decisions = catalog.dupe_decisions()?;
+            let needs_vectors = tier.is_none_or(|t| t != Tier::Exact);
+            let vectors = match catalog.active_model()? {
+                Some(model) if needs_vectors => Some(catalog.all_vectors(model.id)?),
+                _ => None,
+            };
+            let groups = build_groups(&photos, vectors.as_ref(), &decisions, params, tier);
+            Ok((photos, groups))
+        })
+    }
+
+    /// Resolves one group: keeps `keep` (a member id; default: the
+    /// suggestion) and moves every other file to the OS trash, unless
+    /// `dry_run`. Similar shots need an explicit `keep`.
+    pub fn resolve_duplicate(
+        &self,
+        group_id: &str,
+        keep: Option<i64>,
+        dry_run: bool,
+    ) -> Result<Resolution> {
+        let (photos, groups) = self.grouping(&Params::default(), None)?;
+        let group = resolve::find(&groups, group_id)?;
+        if group.tier == Tier::Similar && keep.is_none() {
+            return Err(EngineError::Invalid(format!(
+                "group {group_id} holds similar shots, not duplicates: choose the one to keep with --keep ID"
+            )));
+        }
+        let plan = resolve::plan(group, &photos, keep)?;
+        if dry_run {
+            return Ok(plan.resolution);
+        }
+        resolve::execute(self.catalog(), plan)
+    }
+
+    /// Applies the suggestion to every group of `tier` (never `similar`).
+    /// A dry run returns the same plans a real run carries out.
+    pub fn resolve_all_duplicates(&self, tier: Tier, dry_run: bool) -> Result<Vec<Resolution>> {
+        if tier == Tier::Similar {
+            return Err(EngineError::Invalid(
+                "similar shots are not duplicates and are never resolved in bulk; pick favourites group by group with `dupes resolve GROUP --keep ID`".into(),
+            ));
+        }
+        let (photos, groups) = self.grouping(&Params::default(), Some(tier))?;
+        let mut out = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let plan = resolve::plan(group, &photos, None)?;
+            out.push(if dry_run {
+                plan.resolution
+            } else {
+                resolve::execute(self.catalog(), plan)?
+            });
+        }
+        Ok(out)
+    }
+
+    /// Remembers that a group is not duplicates (exact, near) or that all
+    /// its photos are kept (similar, and copies); it is not proposed again,
+    /// even after rescans, moves or re-embedding.
+    pub fn ignore_duplicate(&self, group_id: &str) -> Result<Group> {
+        let (_, groups) = self.grouping(&Params::default(), None)?;
+        let group = resolve::find(&groups, group_id)?.clone();
+        let hashes: Vec<[u8; 32]> = group
+            .members
+            .iter()
+            .filter_map(|m| crate::dupes::groups::parse_hex32(&m.hash))
+            .collect();
+        let (tier, kind) = match (group.kind, group.tier) {
+            (GroupKind::Copies, _) => ("copies", "keep_all"),
+            (_, Tier::Similar) => ("similar", "keep_all"),
+            (_, t) => (t.as_str(), "not_duplicates"),
+        };
+        self.catalog()
+            .record_dupe_decision(tier, kind, &group.id, &hashes)?;
+        Ok(group)
+    }
+
+    /// Every recorded resolution, oldest first.
+    pub fn duplicate_history(&self) -> Result<Vec<DupeAction>> {
+        self.catalog().dupe_actions()
+    }
+
+    /// Restores the files an action moved to the trash (where the platform
+    /// allows). Run a scan afterwards to index them again.
+    pub fn undo_duplicate_action(&self, id: i64) -> Result<UndoReport> {
+        resolve::undo(self.catalog(), id)
+    }
+}

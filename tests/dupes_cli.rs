@@ -1,0 +1,324 @@
+//! `shoebox dupes` end to end through the real binary, with the real OS
+//! trash: each process gets its own XDG_DATA_HOME (and HOME), so the
+//! freedesktop trash lives in the test's temp dir, and we check that the
+//! files are really there, that the originals are gone, that the catalog
+//! follows, and that undo puts them back.
+
+mod support;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::variants::{self, EDITS, SOURCES};
+
+struct Env {
+    tmp: tempfile::TempDir,
+    library: PathBuf,
+    photos: PathBuf,
+    data_home: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let library = tmp.path().join("library");
+        let photos = tmp.path().join("photos");
+        let data_home = tmp.path().join("xdg-data");
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::create_dir_all(&data_home).unwrap();
+        Env {
+            library,
+            photos: photos.canonicalize().unwrap(),
+            data_home: data_home.canonicalize().unwrap(),
+            tmp,
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_shoebox"))
+            .env("SHOEBOX_LIBRARY", &self.library)
+            .env("XDG_DATA_HOME", &self.data_home)
+            .env("HOME", self.tmp.path())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "shoebox {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let text = self.ok(&all);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    fn trash_files(&self) -> PathBuf {
+        self.data_home.join("Trash").join("files")
+    }
+
+    fn trashed_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.trash_files())
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    fn setup(&self) {
+        for s in &SOURCES[..2] {
+            variants::write_variants(&self.photos, s, true);
+        }
+        variants::write_distractors(&self.photos);
+        self.ok(&["add", self.photos.to_str().unwrap()]);
+        self.ok(&["scan"]);
+    }
+}
+
+fn groups(v: &Value) -> &Vec<Value> {
+    v["groups"].as_array().unwrap()
+}
+
+fn strip_run(plan: &Value) -> Value {
+    let mut p = plan.clone();
+    for key in ["dry_run", "trashed", "skipped", "action"] {
+        p.as_object_mut().unwrap().remove(key);
+    }
+    p
+}
+
+#[test]
+fn list_resolve_all_history_and_undo() {
+    let env = Env::new();
+    env.setup();
+
+    let all = env.json(&["dupes"]);
+    for g in groups(&all) {
+        for key in ["id", "tier", "members", "keep", "reason"] {
+            assert!(!g[key].is_null(), "{key} missing in {g}");
+        }
+        let ids: Vec<i64> = g["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
+        assert!(ids.contains(&g["keep"].as_i64().unwrap()));
+        for m in g["members"].as_array().unwrap() {
+            assert!(m["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(env.photos.to_str().unwrap()));
+        }
+    }
+    let near = env.json(&["dupes", "--tier", "near"]);
+    assert_eq!(groups(&near).len(), 2, "{near:#}");
+    assert!(groups(&near).iter().all(|g| g["tier"] == "near"));
+
+    // The dry run prints the plan and moves nothing.
+    let dry = env.json(&["dupes", "resolve-all", "--tier", "near", "--dry-run"]);
+    assert_eq!(dry["dry_run"], true);
+    assert!(env.trashed_names().is_empty());
+    let planned: Vec<String> = groups(&dry)
+        .iter()
+        .flat_map(|g| {
+            g["trash"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+        })
+        .collect();
+    assert!(planned.len() >= 2 * EDITS.len());
+    for p in &planned {
+        assert!(Path::new(p).is_file(), "{p} should still be there");
+    }
+
+    // The real run does exactly what the dry run said.
+    let real = env.json(&["dupes", "resolve-all", "--tier", "near"]);
+    assert_eq!(real["dry_run"], false);
+    let dry_plans: Vec<Value> = groups(&dry).iter().map(strip_run).collect();
+    let real_plans: Vec<Value> = groups(&real).iter().map(strip_run).collect();
+    assert_eq!(dry_plans, real_plans);
+    for g in groups(&real) {
+        assert_eq!(g["trashed"], g["trash"], "{g:#}");
+        assert!(g["skipped"].as_array().unwrap().is_empty());
+        assert!(Path::new(g["keep_path"].as_str().unwrap()).is_file());
+    }
+    for p in &planned {
+        assert!(!Path::new(p).exists(), "{p} should be in the trash");
+    }
+    // In the freedesktop trash, with .trashinfo records naming the originals.
+    let names = env.trashed_names();
+    assert_eq!(names.len(), planned.len(), "{names:?}");
+    let info_dir = env.data_home.join("Trash").join("info");
+    let mut originals = HashSet::new();
+    for e in std::fs::read_dir(&info_dir).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        let line = text.lines().find(|l| l.starts_with("Path=")).unwrap();
+        originals.insert(line.trim_start_matches("Path=").to_string());
+    }
+    for p in &planned {
+        assert!(
+            originals
+                .iter()
+                .any(|o| o.ends_with(Path::new(p).file_name().unwrap().to_str().unwrap())),
+            "{p} not recorded in {originals:?}"
+        );
+    }
+
+    // The catalog follows: no near group is left, status counts fewer files.
+    assert!(groups(&env.json(&["dupes", "--tier", "near"])).is_empty());
+    let status = env.json(&["status"]);
+    let files_now = status["files"].as_i64().unwrap();
+
+    // History lists the actions; undo puts the files back.
+    let history = env.json(&["dupes", "history"]);
+    let actions = history["actions"].as_array().unwrap();
+    assert_eq!(actions.len(), 2);
+    let first = actions[0]["id"].as_i64().unwrap();
+    let undone = env.json(&["dupes", "undo", &first.to_string()]);
+    let restored = undone["restored"].as_array().unwrap();
+    assert!(!restored.is_empty());
+    for p in restored {
+        assert!(Path::new(p.as_str().unwrap()).is_file());
+    }
+    assert!(
+        env.run(&["dupes", "undo", &first.to_string()])
+            .status
+            .code()
+            == Some(1)
+    );
+    env.ok(&["scan"]);
+    let status = env.json(&["status"]);
+    assert_eq!(
+        status["files"].as_i64().unwrap(),
+        files_now + restored.len() as i64
+    );
+    assert_eq!(groups(&env.json(&["dupes", "--tier", "near"])).len(), 1);
+    let history = env.json(&["dupes", "history"]);
+    assert!(!history["actions"][0]["undone_at"].is_null());
+}
+
+#[test]
+fn resolve_one_group_with_keep_and_copies() {
+    let env = Env::new();
+    env.setup();
+    let exact = env.json(&["dupes", "--tier", "exact"]);
+    let copies = groups(&exact)
+        .iter()
+        .find(|g| g["kind"] == "copies")
+        .unwrap()
+        .clone();
+    let members = copies["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    // Keep the copy that is not suggested.
+    let other = members.iter().find(|m| m["id"] != copies["keep"]).unwrap();
+    let keep_id = other["id"].as_i64().unwrap().to_string();
+    let gid = copies["id"].as_str().unwrap();
+    let r = env.json(&["dupes", "resolve", gid, "--keep", &keep_id]);
+    assert_eq!(r["reason"], "chosen by the user");
+    let trashed = r["trashed"].as_array().unwrap();
+    assert_eq!(trashed.len(), 1);
+    assert!(Path::new(other["path"].as_str().unwrap()).is_file());
+    assert!(!Path::new(trashed[0].as_str().unwrap()).exists());
+    assert_eq!(env.trashed_names().len(), 1);
+    // The photo is still in the library, through the file kept.
+    let info = env.json(&["info", other["path"].as_str().unwrap()]);
+    assert_eq!(info["paths"].as_array().unwrap().len(), 1);
+
+    // Resolving again is a clear error, not a crash.
+    let again = env.run(&["dupes", "resolve", gid]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no duplicate group"));
+    // A bad tier is refused by the parser.
+    assert!(!env.run(&["dupes", "--tier", "fuzzy"]).status.success());
+}
+
+#[test]
+fn tags_move_to_the_kept_photo_and_ignore_is_remembered() {
+    let env = Env::new();
+    env.setup();
+    let near = env.json(&["dupes", "--tier", "near"]);
+    let g = groups(&near)[0].clone();
+    let keep = g["keep"].as_i64().unwrap();
+    let removed: Vec<i64> = g["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .filter(|&id| id != keep)
+        .collect();
+    {
+        let catalog =
+            shoebox_engine::catalog::Catalog::open(&env.library.join("catalog.sqlite")).unwrap();
+        for (k, id) in removed.iter().enumerate() {
+            let c = catalog.connection();
+            c.execute(
+                "INSERT INTO photo_tags (photo_id, tag, source) VALUES (?1, ?2, 'user')",
+                (*id, format!("tag{k}")),
+            )
+            .unwrap();
+            // Automatic tags are the tagger's business, not copied.
+            c.execute(
+                "INSERT INTO photo_tags (photo_id, tag, source, score) VALUES (?1, 'auto-only', 'auto', 0.3)",
+                [*id],
+            )
+            .unwrap();
+            // A rejection (negative example) travels with the picture.
+            c.execute(
+                "INSERT OR IGNORE INTO tag_rejections (photo_id, tag, at) VALUES (?1, 'not-this', '2024-01-01T00:00:00Z')",
+                [*id],
+            )
+            .unwrap();
+        }
+    }
+    let r = env.json(&["dupes", "resolve", g["id"].as_str().unwrap()]);
+    assert_eq!(
+        r["trashed"].as_array().unwrap().len(),
+        r["trash"].as_array().unwrap().len()
+    );
+    let catalog =
+        shoebox_engine::catalog::Catalog::open(&env.library.join("catalog.sqlite")).unwrap();
+    let count = |sql: &str| -> i64 {
+        catalog
+            .connection()
+            .query_row(sql, [keep], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM photo_tags WHERE photo_id = ?1 AND source = 'user'") as usize,
+        removed.len()
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM photo_tags WHERE photo_id = ?1 AND tag = 'auto-only'"),
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM tag_rejections WHERE photo_id = ?1 AND tag = 'not-this'"),
+        1
+    );
+
+    // Ignore the other near group; it stays ignored in later processes and
+    // after a rescan.
+    let near = env.json(&["dupes", "--tier", "near"]);
+    assert_eq!(groups(&near).len(), 1);
+    let gid = groups(&near)[0]["id"].as_str().unwrap().to_string();
+    env.ok(&["dupes", "ignore", &gid]);
+    env.ok(&["scan"]);
+    assert!(groups(&env.json(&["dupes", "--tier", "near"])).is_empty());
+    assert_eq!(env.run(&["dupes", "resolve", &gid]).status.code(), Some(1));
+}
