@@ -66,6 +66,7 @@ pub fn standard_runner(
     let mut runner = Runner::new(catalog_path, library_dir, events)?;
     runner.register(Box::new(ScanHandler { threads }));
     runner.register(Box::new(IngestHandler { threads, settle }));
+    runner.register(Box::new(crate::dupes::job::DupesHandler { threads }));
     if let Some(model) = model {
         runner.register(Box::new(EmbedHandler {
             model: Arc::clone(&model),

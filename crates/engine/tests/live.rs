@@ -144,9 +144,9 @@ fn paused_kinds_wait_and_unknown_kinds_are_kept() {
     let c = catalog(&f);
     c.enqueue_job("embed", "", 200).unwrap();
     c.enqueue_job("ingest", "", 400).unwrap();
-    // A kind this build has no handler for (e.g. duplicates before that
-    // feature is merged) waits in the queue.
-    c.enqueue_job("dupes", "", 50).unwrap();
+    // A kind this process has no handler for (a newer build's kind) waits
+    // in the queue.
+    c.enqueue_job("future-kind", "", 50).unwrap();
     jobs::pause(&c, &["ingest"]).unwrap();
 
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -156,7 +156,7 @@ fn paused_kinds_wait_and_unknown_kinds_are_kept() {
     runner.run_until_idle(&stop_flag()).unwrap();
     assert_eq!(*log.lock().unwrap(), ["embed:"]);
     let kinds: Vec<String> = c.jobs().unwrap().into_iter().map(|j| j.kind).collect();
-    assert_eq!(kinds, ["ingest", "dupes"]);
+    assert_eq!(kinds, ["ingest", "future-kind"]);
 
     // Pause everything, then resume: the paused work runs.
     assert_eq!(jobs::pause(&c, &[]).unwrap(), ["all"]);
@@ -395,6 +395,67 @@ fn sidecar_changes_reimport_keywords_and_keep_user_decisions() {
     assert_eq!(f.lib.catalog().rejected_tags(id).unwrap(), ["cat"]);
 }
 
+#[test]
+fn the_dupes_job_analyses_old_photos_again_and_counts_groups() {
+    let f = fixture();
+    let (a, copy, b) = (
+        f.photos.join("a.jpg"),
+        f.photos.join("copy of a.jpg"),
+        f.photos.join("b.jpg"),
+    );
+    write(&a, &jpeg(1));
+    write(&copy, &jpeg(1));
+    write(&b, &jpeg(2));
+    ingest(&f, &[&a, &copy, &b]);
+
+    // Ingest asks for duplicate grouping: the queue is empty and the
+    // summary counts the two copies of a.jpg.
+    let summary = f.lib.live_status().unwrap().duplicates.expect("grouped");
+    assert_eq!((summary.photos, summary.exact), (2, 1), "{summary:?}");
+    assert!(f.lib.live_status().unwrap().jobs.is_empty());
+
+    // Photos catalogued before region hashes existed get them from the job,
+    // the same as the scan computes.
+    let c = catalog(&f);
+    let facts = |c: &Catalog| -> Vec<(i64, Option<f64>, Option<Vec<u8>>)> {
+        let mut stmt = c
+            .connection()
+            .prepare("SELECT id, sharpness, crop_hashes FROM photos ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    };
+    let scanned = facts(&c);
+    assert!(scanned
+        .iter()
+        .all(|(_, _, h)| h.as_ref().is_some_and(|h| !h.is_empty())));
+    c.connection()
+        .execute("UPDATE photos SET crop_hashes = NULL, sharpness = NULL", [])
+        .unwrap();
+    assert_eq!(c.count_photos_missing_region_hashes().unwrap(), 2);
+    f.lib.enqueue_job("dupes", "").unwrap();
+    f.lib
+        .run_jobs(None, 2, Duration::ZERO, no_events(), &stop_flag())
+        .unwrap();
+    assert_eq!(facts(&c), scanned);
+    assert_eq!(c.count_photos_missing_region_hashes().unwrap(), 0);
+
+    // A photo whose file no longer decodes is marked (empty list), not
+    // retried forever; its group summary is still written.
+    c.connection()
+        .execute("UPDATE photos SET crop_hashes = NULL", [])
+        .unwrap();
+    std::fs::write(&b, b"not a jpeg any more").unwrap();
+    f.lib.enqueue_job("dupes", "").unwrap();
+    f.lib
+        .run_jobs(None, 2, Duration::ZERO, no_events(), &stop_flag())
+        .unwrap();
+    assert_eq!(c.count_photos_missing_region_hashes().unwrap(), 0);
+    assert!(f.lib.live_status().unwrap().duplicates.is_some());
+}
+
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     // A deadline only against hanging forever; nothing is timed.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -606,7 +667,8 @@ fn embeddings_and_tags_follow_ingest_through_the_queue() {
         queued,
         [
             ("embed".to_string(), format!("photos:{new_id}")),
-            ("embed".to_string(), String::new())
+            ("embed".to_string(), String::new()),
+            ("dupes".to_string(), String::new())
         ]
     );
     assert!(runner.run_one(&stop).unwrap());
@@ -656,7 +718,11 @@ fn files_still_being_written_in_a_new_folder_wait_until_they_settle() {
     // The settled file is in; the one modified just now waits, queued.
     assert_eq!(files(&f), [done.display().to_string()]);
     assert_eq!(c.next_paths(10).unwrap(), [(root, busy.clone())]);
-    let job = &c.jobs().unwrap()[0];
+    // Duplicate grouping of what did arrive runs meanwhile.
+    assert!(runner.run_one(&stop).unwrap());
+    let jobs = c.jobs().unwrap();
+    let job = &jobs[0];
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
     assert_eq!(
         (job.kind.as_str(), job.state.as_str()),
         ("ingest", "queued")
@@ -681,6 +747,7 @@ fn files_still_being_written_in_a_new_folder_wait_until_they_settle() {
         files(&f),
         [busy.display().to_string(), done.display().to_string()]
     );
+    runner.run_until_idle(&stop).unwrap(); // grouping again
     assert!(c.jobs().unwrap().is_empty());
     assert_eq!(c.count_queued_paths().unwrap(), 0);
 }

@@ -1,9 +1,12 @@
 //! The built-in job kinds: root reconcile (`scan`), watched paths
-//! (`ingest`), embeddings (`embed`) and re-tagging (`tags`).
+//! (`ingest`), embeddings (`embed`) and re-tagging (`tags`); duplicate
+//! grouping (`dupes`) lives in `dupes::job`.
 
 use std::sync::{Arc, Mutex};
 
-use super::{JobContext, JobHandler, Step, KIND_EMBED, KIND_INGEST, KIND_SCAN, KIND_TAGS};
+use super::{
+    JobContext, JobHandler, Step, KIND_DUPES, KIND_EMBED, KIND_INGEST, KIND_SCAN, KIND_TAGS,
+};
 use crate::catalog::Catalog;
 use crate::embed::{run_embed_job, EmbedOptions, LoadedModel};
 use crate::error::{EngineError, Result};
@@ -16,10 +19,10 @@ pub const INGEST_STEP: usize = 256;
 /// Photos embedded per step (a few seconds on a laptop CPU).
 pub const EMBED_STEP: usize = 64;
 
-/// Kinds that follow new photos (duplicate grouping joins this list when
-/// its handler lands).
-const AFTER_INGEST: &[&str] = &[KIND_EMBED];
-const AFTER_EMBED: &[&str] = &[KIND_TAGS];
+/// Kinds that follow new photos. Duplicate grouping follows both: exact
+/// and near need only hashes, similar needs the vectors.
+const AFTER_INGEST: &[&str] = &[KIND_EMBED, KIND_DUPES];
+const AFTER_EMBED: &[&str] = &[KIND_TAGS, KIND_DUPES];
 
 /// Reconciles one root (job key = root id) with the disk: the scan, which
 /// skips files whose size and mtime are unchanged, prunes what is gone

@@ -5,9 +5,9 @@
 //! Every job means "make the catalog match X" (the files under a path, a
 //! root, every photo's vector for the active model...), so a step that is
 //! repeated after a kill -9 redoes a little work and changes nothing else.
-//! Kinds are strings so that a new kind (duplicate grouping) plugs in by
-//! registering a [`JobHandler`]; a queued job whose kind has no handler in
-//! this process simply waits.
+//! Kinds are strings so that a new kind plugs in by registering a
+//! [`JobHandler`]; a queued job whose kind has no handler in this process
+//! simply waits.
 
 pub mod events;
 pub mod handlers;
@@ -35,8 +35,8 @@ pub const KIND_INGEST: &str = "ingest";
 pub const KIND_EMBED: &str = "embed";
 /// Incremental re-tag after embedding.
 pub const KIND_TAGS: &str = "tags";
-/// Duplicate grouping: reserved; its handler arrives with the duplicates
-/// feature and is registered like the others.
+/// Duplicate grouping (`dupes::job`): region hashes for photos that lack
+/// them, then the groups per tier.
 pub const KIND_DUPES: &str = "dupes";
 
 /// Higher runs first: thumbnails, then embeddings, tags and duplicates;
