@@ -151,12 +151,6 @@ fn live_lines(live: &shoebox_engine::library::LiveStatus) {
             None => println!("Job {}{key}: {}", j.kind, j.state),
         }
     }
-    if let Some(d) = &live.duplicates {
-        println!(
-            "Duplicates: {} exact, {} near, {} similar groups (counted {}; `shoebox dupes`)",
-            d.exact, d.near, d.similar, d.computed_at
-        );
-    }
 }
 
 pub fn jobs(json: bool, live: &shoebox_engine::library::LiveStatus) -> Result<()> {

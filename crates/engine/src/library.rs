@@ -557,8 +557,6 @@ pub struct LiveStatus {
     pub jobs: Vec<crate::catalog::JobRow>,
     /// How each folder is followed (as the running or last engine said).
     pub watch: Vec<crate::catalog::WatchState>,
-    /// Duplicate groups per tier, as the last `dupes` job counted them.
-    pub duplicates: Option<crate::dupes::job::DupesSummary>,
 }
 
 /// Live-library verbs: the job queue and the watcher.
@@ -575,7 +573,6 @@ impl Library {
             } else {
                 Vec::new()
             },
-            duplicates: crate::dupes::job::summary(&self.catalog)?,
         })
     }
 

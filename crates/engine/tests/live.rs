@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shoebox_engine::catalog::Catalog;
+use shoebox_engine::dupes::Tier;
 use shoebox_engine::ingest::watch::WatchConfig;
 use shoebox_engine::jobs::{
     self, no_events, EventSink, JobContext, JobHandler, LiveEvent, Runner, Step,
@@ -396,7 +397,7 @@ fn sidecar_changes_reimport_keywords_and_keep_user_decisions() {
 }
 
 #[test]
-fn the_dupes_job_analyses_old_photos_again_and_counts_groups() {
+fn the_dupes_job_analyses_old_photos_again() {
     let f = fixture();
     let (a, copy, b) = (
         f.photos.join("a.jpg"),
@@ -408,10 +409,7 @@ fn the_dupes_job_analyses_old_photos_again_and_counts_groups() {
     write(&b, &jpeg(2));
     ingest(&f, &[&a, &copy, &b]);
 
-    // Ingest asks for duplicate grouping: the queue is empty and the
-    // summary counts the two copies of a.jpg.
-    let summary = f.lib.live_status().unwrap().duplicates.expect("grouped");
-    assert_eq!((summary.photos, summary.exact), (2, 1), "{summary:?}");
+    // Ingest asks for the dupes job, which finds nothing to do.
     assert!(f.lib.live_status().unwrap().jobs.is_empty());
 
     // Photos catalogued before region hashes existed get them from the job,
@@ -443,7 +441,7 @@ fn the_dupes_job_analyses_old_photos_again_and_counts_groups() {
     assert_eq!(c.count_photos_missing_region_hashes().unwrap(), 0);
 
     // A photo whose file no longer decodes is marked (empty list), not
-    // retried forever; its group summary is still written.
+    // retried forever.
     c.connection()
         .execute("UPDATE photos SET crop_hashes = NULL", [])
         .unwrap();
@@ -453,7 +451,9 @@ fn the_dupes_job_analyses_old_photos_again_and_counts_groups() {
         .run_jobs(None, 2, Duration::ZERO, no_events(), &stop_flag())
         .unwrap();
     assert_eq!(c.count_photos_missing_region_hashes().unwrap(), 0);
-    assert!(f.lib.live_status().unwrap().duplicates.is_some());
+    // The copies are still found.
+    let exact = f.lib.duplicates(Some(Tier::Exact)).unwrap();
+    assert_eq!(exact.len(), 1, "{exact:?}");
 }
 
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {

@@ -1,15 +1,14 @@
-//! The `dupes` job: keeps duplicate detection ready in the background.
-//! It first analyses again the photos catalogued before region hashes
-//! existed (crops and the keeper's sharpness need them), then groups the
-//! library once and records how many groups each tier has, so `status`
-//! and the UI can show counts without grouping on every call.
+//! The `dupes` job: keeps duplicate detection ready in the background by
+//! analysing again the photos catalogued before region hashes existed
+//! (crops and the keeper's sharpness need them), in bounded steps.
+//!
+//! Grouping itself stays on demand (`Library::duplicates`): a job step
+//! cannot be interrupted, and grouping grows with the number of
+//! near-identical photos, so as a step it would hold newly arrived files
+//! back behind it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde::{Deserialize, Serialize};
-
-use super::verbs::group_catalog;
-use super::{Params, Tier};
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::ingest::{decode, phash};
@@ -17,25 +16,6 @@ use crate::jobs::{JobContext, JobHandler, Step, KIND_DUPES};
 
 /// Photos analysed again per step.
 pub const REGION_STEP: usize = 64;
-const SETTING_SUMMARY: &str = "dupes.summary";
-
-/// Groups per tier as the last `dupes` job found them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DupesSummary {
-    pub computed_at: String,
-    pub photos: u64,
-    pub exact: u64,
-    pub near: u64,
-    pub similar: u64,
-    /// How long grouping took (seconds).
-    pub seconds: f64,
-}
-
-pub fn summary(catalog: &Catalog) -> Result<Option<DupesSummary>> {
-    Ok(catalog
-        .setting(SETTING_SUMMARY)?
-        .and_then(|s| serde_json::from_str(&s).ok()))
-}
 
 pub struct DupesHandler {
     pub threads: usize,
@@ -47,8 +27,7 @@ impl JobHandler for DupesHandler {
     }
 
     fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
-        // The photos to analyse, plus the grouping itself.
-        Ok(catalog.count_photos_missing_region_hashes()? + 1)
+        catalog.count_photos_missing_region_hashes()
     }
 
     fn step(&mut self, cx: &JobContext) -> Result<Step> {
@@ -63,23 +42,7 @@ impl JobHandler for DupesHandler {
                 items: facts.len() as u64,
             });
         }
-        let started = std::time::Instant::now();
-        let (photos, groups) = group_catalog(cx.catalog, &Params::default(), None)?;
-        let count = |tier: Tier| groups.iter().filter(|g| g.tier == tier).count() as u64;
-        let summary = DupesSummary {
-            computed_at: crate::catalog::now_rfc3339(),
-            photos: photos.len() as u64,
-            exact: count(Tier::Exact),
-            near: count(Tier::Near),
-            similar: count(Tier::Similar),
-            seconds: started.elapsed().as_secs_f64(),
-        };
-        tracing::debug!(?summary, "duplicates grouped");
-        cx.catalog.set_setting(
-            SETTING_SUMMARY,
-            &serde_json::to_string(&summary).expect("a summary serialises"),
-        )?;
-        Ok(Step::Done { items: 1 })
+        Ok(Step::Done { items: 0 })
     }
 }
 

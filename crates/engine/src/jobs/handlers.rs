@@ -4,6 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::LiveEvent;
 use super::{
     JobContext, JobHandler, Step, KIND_DUPES, KIND_EMBED, KIND_INGEST, KIND_SCAN, KIND_TAGS,
 };
@@ -12,17 +13,18 @@ use crate::embed::{run_embed_job, EmbedOptions, LoadedModel};
 use crate::error::{EngineError, Result};
 use crate::ingest::analyze::StageTimes;
 use crate::ingest::live::LiveIngest;
-use crate::ingest::{run_scan, ScanContext, ScanOptions};
+use crate::ingest::{run_scan, ScanContext, ScanOptions, ScanProgress};
 
 /// Watched paths handled per step.
 pub const INGEST_STEP: usize = 256;
+/// How often a long scan step reports progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Photos embedded per step (a few seconds on a laptop CPU).
 pub const EMBED_STEP: usize = 64;
 
-/// Kinds that follow new photos. Duplicate grouping follows both: exact
-/// and near need only hashes, similar needs the vectors.
+/// Kinds that follow new photos.
 const AFTER_INGEST: &[&str] = &[KIND_EMBED, KIND_DUPES];
-const AFTER_EMBED: &[&str] = &[KIND_TAGS, KIND_DUPES];
+const AFTER_EMBED: &[&str] = &[KIND_TAGS];
 
 /// Reconciles one root (job key = root id) with the disk: the scan, which
 /// skips files whose size and mtime are unchanged, prunes what is gone
@@ -65,7 +67,28 @@ impl JobHandler for ScanHandler {
             threads: self.threads,
             cancel: Some(Arc::clone(cx.cancel)),
         };
-        let report = run_scan(&ctx, &roots, &opts, &|_| {})?;
+        // A first scan of a big folder takes minutes: say how far it got
+        // (the walk's count is the total so far, so it may still grow).
+        let started = std::time::Instant::now();
+        let last = Mutex::new(std::time::Instant::now());
+        let on_progress = |p: &ScanProgress| {
+            let mut last = last.lock().expect("progress clock");
+            if last.elapsed() < PROGRESS_EVERY {
+                return;
+            }
+            *last = std::time::Instant::now();
+            let secs = started.elapsed().as_secs_f64();
+            let rate = p.processed as f64 / secs.max(1e-3);
+            let left = p.discovered.saturating_sub(p.processed);
+            (cx.events)(&LiveEvent::Progress {
+                kind: KIND_SCAN.to_string(),
+                done: p.processed,
+                total: p.discovered,
+                rate,
+                eta_seconds: (!p.walking && rate > 0.0).then(|| left as f64 / rate),
+            });
+        };
+        let report = run_scan(&ctx, &roots, &opts, &on_progress)?;
         cx.catalog.trim_change_log()?;
         let items = report.new_photos + report.linked_files + report.removed;
         Ok(if report.cancelled {

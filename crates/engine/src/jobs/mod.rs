@@ -91,6 +91,9 @@ pub struct JobContext<'a> {
     /// Set when the engine stops or the kind is paused: finish quickly.
     pub cancel: &'a Arc<AtomicBool>,
     pub job: &'a JobRow,
+    /// For progress inside a long step (a root's reconcile); the runner
+    /// reports every step's end itself.
+    pub events: &'a EventSink,
 }
 
 /// One kind of background work.

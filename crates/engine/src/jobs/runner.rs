@@ -101,6 +101,7 @@ impl Runner {
             thumbs: &self.thumbs,
             cancel: stop,
             job: &job,
+            events: &self.events,
         };
         tracing::debug!(kind, key = job.key, "job step");
         let outcome = handler.step(&cx);
