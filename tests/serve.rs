@@ -573,8 +573,13 @@ fn every_command_over_http() {
         end["error"].as_str().unwrap().contains("HF_HUB_OFFLINE"),
         "{end}"
     );
-    served.fails("jobs_pause", json!({}), "conflict", 409);
-    served.fails("jobs_resume", json!({"kinds": ["embed"]}), "conflict", 409);
+    let paused = served.ok("jobs_pause", json!({"kinds": ["embed"]}));
+    assert_eq!(paused["paused"], json!(["embed"]));
+    assert_eq!(
+        served.get_auth("/api/status").json()["live"]["paused"],
+        json!(["embed"])
+    );
+    assert_eq!(served.ok("jobs_resume", json!({}))["paused"], json!([]));
 
     // Folders: add (background scan with progress), list, remove by id.
     let extra = env.tmp.path().join("more");
@@ -637,14 +642,14 @@ fn first_run_adds_a_folder_and_a_model_from_disk_then_search_works() {
     });
     assert!(progress["total"].is_number());
     served.wait_for("scanned", |s| {
-        s["photos"] == 6 && s["live"]["running"] == false
+        s["photos"] == 6 && s["live"]["busy"] == false
     });
     // Browsing works before any model.
     assert_eq!(served.ok("timeline", json!({}))["total"], 6);
 
     served.ok("model_add", json!({"path": tiny_model()}));
     let status = served.wait_for("embedded in the background", |s| {
-        s["embedded"] == 6 && s["live"]["running"] == false
+        s["embedded"] == 6 && s["live"]["busy"] == false
     });
     assert_eq!(status["pending_embeddings"], 0);
     let s = served.ok("search", json!({"q": "bricks", "all": true}));
@@ -838,4 +843,39 @@ fn model_download_reports_progress_and_becomes_the_model() {
         served.ok("model_download_cancel", json!({}))["cancelled"],
         false
     );
+}
+
+#[test]
+fn the_live_engine_follows_the_folders() {
+    let env = Env::new();
+    let served = env.serve(&[]);
+    let mut events = open_events(&served);
+    let status = served.get_auth("/api/status").json();
+    assert_eq!(status["live"]["running"], true, "{status}");
+
+    let photos = env.photos();
+    for i in 0..3 {
+        support::write(
+            &photos.join(format!("a{i}.jpg")),
+            &support::encode_jpeg(&support::synthetic(80, 60, 500 + i), 90),
+        );
+    }
+    served.ok("folders_add", json!({"path": photos}));
+    served.wait_for("the folder indexed", |s| s["photos"] == 3);
+    let folders = served.get_auth("/api/folders").json();
+    served.wait_for("the folder watched", |_| {
+        served.get_auth("/api/folders").json()["folders"][0]["watch"].is_string()
+    });
+    assert_eq!(folders["folders"].as_array().unwrap().len(), 1);
+
+    // A photo copied in while the server runs shows up by itself.
+    support::write(
+        &photos.join("new.jpg"),
+        &support::encode_jpeg(&support::synthetic(80, 60, 777), 90),
+    );
+    wait_event(&mut events, |e| {
+        e["event"] == "changed" && e["what"] == "photos"
+    });
+    served.wait_for("the new photo indexed", |s| s["photos"] == 4);
+    assert_eq!(served.ok("timeline", json!({}))["total"], 4);
 }

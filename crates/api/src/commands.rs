@@ -149,13 +149,17 @@ fn status(state: &ApiState, _: NoArgs) -> Out {
     let mut out = to_value(&counts)?;
     out["library"] = json!(library.dir());
     out["roots"] = to_value(library.folders()?)?;
+    let live = library.live_status()?;
+    drop(library);
     out["live"] = json!({
-        "running": state.scanning(),
-        "paused": [],
-        "queued_paths": 0,
+        "running": state.live_running(),
+        "busy": state.busy(),
+        "engine_pid": live.engine_pid,
+        "paused": live.paused,
+        "queued_paths": live.queued_paths,
         "progress": state.events().progress(),
-        "jobs": [],
-        "watch": [],
+        "jobs": live.jobs,
+        "watch": live.watch,
     });
     out["download"] = download_state(state);
     Ok(out)
@@ -202,7 +206,7 @@ fn errors(state: &ApiState, _: NoArgs) -> Out {
 }
 
 fn scan(state: &ApiState, _: NoArgs) -> Out {
-    state.start_scan();
+    state.request_scan(None)?;
     Ok(json!({"started": true}))
 }
 
@@ -550,22 +554,21 @@ struct UndoArgs {
 fn dupes_undo(state: &ApiState, a: UndoArgs) -> Out {
     let report = state.library().undo_duplicate_action(a.action)?;
     state.events().changed("dupes", None);
-    if state.options().scan_on_add {
-        state.start_scan();
-    }
+    state.request_scan(None)?;
     to_value(report)
 }
 
 // ---- folders --------------------------------------------------------------
 
 fn folders(state: &ApiState, _: NoArgs) -> Out {
-    let folders: Vec<Value> = state
-        .library()
+    let library = state.library();
+    let watch = library.live_status()?.watch;
+    let folders: Vec<Value> = library
         .folders()?
         .into_iter()
         .map(|r| {
             let mut v = to_value(&r)?;
-            v["watch"] = Value::Null;
+            v["watch"] = json!(watch.iter().find(|w| w.root_id == r.id).map(|w| &w.mode));
             Ok(v)
         })
         .collect::<Result<_, ApiError>>()?;
@@ -583,8 +586,8 @@ struct AddFolderArgs {
 fn folders_add(state: &ApiState, a: AddFolderArgs) -> Out {
     let root = state.library().add_folder(&a.path)?;
     state.events().changed("folders", None);
-    if a.scan && state.options().scan_on_add {
-        state.start_scan();
+    if a.scan {
+        state.request_scan(Some(root.id))?;
     }
     to_value(root)
 }
@@ -748,10 +751,8 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
         let library = Library::open(state.library_dir())?;
         if use_it {
             library.use_model(spec, state.options().device, &resolve)?;
-            state.reset_model();
-            if state.options().scan_on_add {
-                state.start_scan();
-            }
+            drop(library);
+            state.model_changed()?;
         } else {
             library.load_model(Some(spec), state.options().device, &resolve)?;
         }
@@ -807,12 +808,9 @@ fn use_model(state: &ApiState, spec: &str) -> Out {
         .library()
         .use_model(spec, state.options().device, &resolve)?;
     let out = json!({"active": loaded.row.key, "key": loaded.row.key, "dim": loaded.row.dim});
-    state.reset_model();
     state.events().changed("models", None);
     // Photos without a vector for this model get one in the background.
-    if state.options().scan_on_add {
-        state.start_scan();
-    }
+    state.model_changed()?;
     Ok(out)
 }
 
@@ -849,9 +847,15 @@ struct JobsArgs {
     kinds: Vec<String>,
 }
 
-fn jobs(_state: &ApiState, a: JobsArgs, _pause: bool) -> Out {
-    let _ = a.kinds;
-    Err(ApiError::Conflict(
-        "pausing needs the live engine (issue 8), which this build does not have yet".into(),
-    ))
+fn jobs(state: &ApiState, a: JobsArgs, pause: bool) -> Out {
+    let kinds: Vec<&str> = a.kinds.iter().map(String::as_str).collect();
+    let library = state.library();
+    let paused = if pause {
+        library.pause_jobs(&kinds)?
+    } else {
+        library.resume_jobs(&kinds)?
+    };
+    drop(library);
+    state.wake();
+    Ok(json!({"paused": paused}))
 }

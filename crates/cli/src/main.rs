@@ -155,6 +155,10 @@ enum Command {
         /// Do not index folders in the background when they are added.
         #[arg(long)]
         no_scan: bool,
+        /// Do not follow the folders live (no watcher, no job queue): work
+        /// runs only when a command asks for it.
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Follow the library folders live and process background work, in the
     /// foreground, with a status line (Ctrl-C stops; work resumes next time).
@@ -373,9 +377,18 @@ fn run(cli: Cli) -> Result<()> {
         token,
         ui,
         no_scan,
+        no_watch,
     } = &cli.command
     {
-        return serve(&cli, host, *port, token.clone(), ui.clone(), *no_scan);
+        let opts = ServeOptions {
+            host,
+            port: *port,
+            token: token.clone(),
+            ui: ui.clone(),
+            no_scan: *no_scan,
+            no_watch: *no_watch,
+        };
+        return serve(&cli, opts);
     }
     let library = open_library(&cli)?;
     let json = cli.json;
@@ -535,14 +548,24 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn serve(
-    cli: &Cli,
-    host: &str,
+struct ServeOptions<'a> {
+    host: &'a str,
     port: u16,
     token: Option<String>,
     ui: Option<PathBuf>,
     no_scan: bool,
-) -> Result<()> {
+    no_watch: bool,
+}
+
+fn serve(cli: &Cli, o: ServeOptions<'_>) -> Result<()> {
+    let ServeOptions {
+        host,
+        port,
+        token,
+        ui,
+        no_scan,
+        no_watch,
+    } = o;
     use std::io::Write;
     let dir = match &cli.library {
         Some(dir) => dir.clone(),
@@ -563,7 +586,7 @@ fn serve(
         None => shoebox_server::default_ui_dir(),
     };
     let server = shoebox_server::Server::start(shoebox_server::ServeConfig {
-        state,
+        state: state.clone(),
         host: host.to_string(),
         port,
         token,
@@ -580,9 +603,15 @@ fn serve(
         server.addr(),
         ui_dir.map_or_else(|| "not built".to_string(), |d| d.display().to_string()),
     );
+    if !no_watch && !no_scan {
+        state
+            .start_live()
+            .context("starting the live library (use --no-watch to serve without it)")?;
+    }
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop()).context("installing the Ctrl-C handler")?;
     server.wait();
+    state.stop_live()?;
     eprintln!("stopped");
     Ok(())
 }
