@@ -580,6 +580,7 @@ fn every_command_over_http() {
         json!(["embed"])
     );
     assert_eq!(served.ok("jobs_resume", json!({}))["paused"], json!([]));
+    assert_eq!(served.ok("prioritize", json!({"ids": [id]}))["queued"], 1);
 
     // Folders: add (background scan with progress), list, remove by id.
     let extra = env.tmp.path().join("more");

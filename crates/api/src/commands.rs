@@ -59,6 +59,7 @@ pub const COMMANDS: &[(&str, bool)] = &[
     ("model_download_cancel", false),
     ("model_choose", false),
     ("model_add", false),
+    ("prioritize", false),
     ("jobs_pause", false),
     ("jobs_resume", false),
 ];
@@ -116,6 +117,7 @@ pub fn dispatch(state: &ApiState, name: &str, args: Value) -> Out {
         "model_download_cancel" => model_download_cancel(state, parse(name, args)?),
         "model_choose" => model_choose(state, parse(name, args)?),
         "model_add" => model_add(state, parse(name, args)?),
+        "prioritize" => prioritize(state, parse(name, args)?),
         "jobs_pause" => jobs(state, parse(name, args)?, true),
         "jobs_resume" => jobs(state, parse(name, args)?, false),
         other => Err(ApiError::UnknownCommand(other.to_string())),
@@ -845,6 +847,24 @@ fn model_add(state: &ApiState, a: ModelAddArgs) -> Out {
 struct JobsArgs {
     #[serde(default)]
     kinds: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrioritizeArgs {
+    ids: Vec<i64>,
+}
+
+fn prioritize(state: &ApiState, a: PrioritizeArgs) -> Out {
+    if a.ids.len() > shoebox_engine::browse::MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "at most {} photos at a time",
+            shoebox_engine::browse::MAX_PAGE
+        )));
+    }
+    state.library().prioritize(&a.ids)?;
+    state.wake();
+    Ok(json!({"queued": a.ids.len()}))
 }
 
 fn jobs(state: &ApiState, a: JobsArgs, pause: bool) -> Out {
