@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use shoebox_engine::embed::{EmbedOptions, LoadedModel};
 use shoebox_engine::ingest::watch::WatchConfig;
 use shoebox_engine::ingest::ScanOptions;
+use shoebox_engine::jobs::handlers::ModelSlot;
 use shoebox_engine::jobs::{EventSink, LiveEvent, KIND_EMBED, KIND_SCAN};
 use shoebox_engine::live::{LiveEngine, LiveOptions};
 use shoebox_engine::model::{DeviceChoice, ResolveOptions};
@@ -70,6 +71,8 @@ pub(crate) struct Inner {
     pub download: Mutex<Option<Download>>,
     /// The live engine (watcher + job runner), when the shell started it.
     pub live: Mutex<Option<LiveEngine>>,
+    /// The live engine's model slot, shared with search.
+    pub live_model: Mutex<Option<Arc<ModelSlot>>>,
     /// Set while the live engine restarts: its `stopped` event is not news.
     pub restarting: Arc<AtomicBool>,
     /// A background scan is running; `rescan` asks it for another pass.
@@ -97,6 +100,7 @@ impl ApiState {
                 bus: Arc::new(EventBus::new()),
                 download: Mutex::new(None),
                 live: Mutex::new(None),
+                live_model: Mutex::new(None),
                 restarting: Arc::new(AtomicBool::new(false)),
                 scanning: AtomicBool::new(false),
                 rescan: AtomicBool::new(false),
@@ -138,6 +142,18 @@ impl ApiState {
         let mut slot = self.inner.model.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(m) = slot.as_ref() {
             return Ok(Arc::clone(m));
+        }
+        // Share the live engine's copy of the model (one in memory); when
+        // it cannot load, the path below says why with the right code.
+        let live_slot = self
+            .inner
+            .live_model
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(Ok(m)) = live_slot.map(|s| s.get()) {
+            *slot = Some(Arc::clone(&m));
+            return Ok(m);
         }
         let explicit = self.inner.opts.model.as_deref();
         if explicit.is_none() && library.catalog().active_model()?.is_none() {
@@ -189,6 +205,11 @@ impl ApiState {
                     bus.emit(live_event_json(e));
                 }
             });
+            *self
+                .inner
+                .live_model
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = model.clone();
             let opts = LiveOptions {
                 watch: self.inner.opts.watch.clone(),
                 model,
@@ -209,6 +230,11 @@ impl ApiState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
+        *self
+            .inner
+            .live_model
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
         if let Some(engine) = engine {
             engine.stop()?;
         }
@@ -276,6 +302,7 @@ impl ApiState {
             self.inner.restarting.store(false, Ordering::SeqCst);
             stopped?;
             self.start_live()?;
+            self.reset_model();
             self.library().enqueue_job(KIND_EMBED, "")?;
             self.wake_live();
         } else if self.inner.opts.scan_on_add {
