@@ -78,8 +78,11 @@ impl Env {
     }
 
     fn serve(&self, extra: &[&str]) -> Served {
-        let mut child = self
-            .command()
+        self.serve_with(self.command(), extra)
+    }
+
+    fn serve_with(&self, mut command: Command, extra: &[&str]) -> Served {
+        let mut child = command
             .args(["serve", "--port", "0"])
             .args(extra)
             .stdout(Stdio::piped())
@@ -201,6 +204,21 @@ impl Served {
         assert_eq!(v["error"]["code"], code, "{name} {args}: {v}");
         assert_eq!(r.status, status, "{name}: {v}");
         v["error"]["message"].as_str().unwrap().to_string()
+    }
+}
+
+impl Served {
+    /// Polls `status` until `pred` holds (background work finishes).
+    fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let s = self.get_auth("/api/status").json();
+            if pred(&s) {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "{what}: {s}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 
@@ -555,8 +573,14 @@ fn every_command_over_http() {
         end["error"].as_str().unwrap().contains("HF_HUB_OFFLINE"),
         "{end}"
     );
-    served.fails("jobs_pause", json!({}), "conflict", 409);
-    served.fails("jobs_resume", json!({"kinds": ["embed"]}), "conflict", 409);
+    let paused = served.ok("jobs_pause", json!({"kinds": ["embed"]}));
+    assert_eq!(paused["paused"], json!(["embed"]));
+    assert_eq!(
+        served.get_auth("/api/status").json()["live"]["paused"],
+        json!(["embed"])
+    );
+    assert_eq!(served.ok("jobs_resume", json!({}))["paused"], json!([]));
+    assert_eq!(served.ok("prioritize", json!({"ids": [id]}))["queued"], 1);
 
     // Folders: add (background scan with progress), list, remove by id.
     let extra = env.tmp.path().join("more");
@@ -569,7 +593,7 @@ fn every_command_over_http() {
     wait_event(&mut events, |e| e["event"] == "idle");
     let listed = served.get_auth("/api/folders").json();
     assert_eq!(listed["folders"].as_array().unwrap().len(), 2);
-    assert_eq!(served.get_auth("/api/status").json()["photos"], photos + 1);
+    served.wait_for("the new folder indexed", |s| s["photos"] == photos + 1);
     served.fails(
         "folders_add",
         json!({"path": extra.join("x.jpg")}),
@@ -594,6 +618,45 @@ fn every_command_over_http() {
     assert_eq!(served.get_auth("/api/status").json()["photos"], photos);
     assert_eq!(served.ok("scan", json!({}))["started"], true);
     wait_event(&mut events, |e| e["event"] == "idle");
+}
+
+#[test]
+fn first_run_adds_a_folder_and_a_model_from_disk_then_search_works() {
+    let env = Env::new();
+    variants::write_distractors(&env.photos());
+    // No SHOEBOX_MODEL: the model comes from the first-run flow.
+    let mut command = env.command();
+    command.env_remove("SHOEBOX_MODEL");
+    let served = env.serve_with(command, &[]);
+    let mut events = open_events(&served);
+
+    let first = served.get_auth("/api/first_run").json();
+    assert_eq!(
+        (first["needed"].clone(), first["model"].clone()),
+        (json!(true), Value::Null)
+    );
+    served.fails("search", json!({"q": "bricks"}), "no_model", 409);
+
+    served.ok("folders_add", json!({"path": env.photos()}));
+    let progress = wait_event(&mut events, |e| {
+        e["event"] == "progress" && e["kind"] == "scan"
+    });
+    assert!(progress["total"].is_number());
+    served.wait_for("scanned", |s| {
+        s["photos"] == 6 && s["live"]["busy"] == false
+    });
+    // Browsing works before any model.
+    assert_eq!(served.ok("timeline", json!({}))["total"], 6);
+
+    served.ok("model_add", json!({"path": tiny_model()}));
+    let status = served.wait_for("embedded in the background", |s| {
+        s["embedded"] == 6 && s["live"]["busy"] == false
+    });
+    assert_eq!(status["pending_embeddings"], 0);
+    let s = served.ok("search", json!({"q": "bricks", "all": true}));
+    assert_eq!(s["total"], 6, "{s}");
+    served.ok("first_run_done", json!({}));
+    assert_eq!(served.get_auth("/api/first_run").json()["needed"], false);
 }
 
 #[test]
@@ -670,10 +733,21 @@ fn duplicates_resolve_to_the_trash_then_keep_all() {
         .unwrap()
         .iter()
         .any(|g| g["id"] == eid));
-    if let Some(other) = after["groups"].as_array().unwrap().first() {
-        let d = served.ok("dupes_not_duplicates", json!({"group": other["id"]}));
-        assert!(d["decision"].is_string());
-    }
+    // "Not duplicates" on what is left (the tiny model's similar shots).
+    let rest = served.ok("dupes", json!({}));
+    let other = rest["groups"]
+        .as_array()
+        .unwrap()
+        .first()
+        .unwrap_or_else(|| panic!("another group: {rest}"))
+        .clone();
+    let d = served.ok("dupes_not_duplicates", json!({"group": other["id"]}));
+    assert!(d["decision"].is_string());
+    assert!(served.ok("dupes", json!({}))["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["id"] != other["id"]));
     served.fails("dupes", json!({"tier": "fuzzy"}), "invalid", 422);
     served.fails(
         "dupes_resolve_all",
@@ -724,4 +798,85 @@ fn images_by_id_with_caching_headers() {
     assert_eq!(served.get_auth("/thumb/abc").status, 404);
     assert_eq!(served.get_auth(&format!("/thumb/{id}?size=77")).status, 400);
     assert_eq!(served.get(&format!("/thumb/{id}"), &[]).status, 401);
+}
+
+#[test]
+fn model_download_reports_progress_and_becomes_the_model() {
+    use std::collections::HashMap;
+    let dir = tiny_model();
+    let files: HashMap<String, Vec<u8>> = [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "preprocessor_config.json",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
+    .collect();
+    let hub = support::hub::Hub::start(files, &[]);
+
+    let env = Env::new();
+    let mut command = env.command();
+    command
+        .env_remove("SHOEBOX_MODEL")
+        .env_remove("HF_HUB_OFFLINE")
+        .env("HF_ENDPOINT", &hub.endpoint);
+    let served = env.serve_with(command, &[]);
+    let mut events = open_events(&served);
+
+    let started = served.ok("model_download", json!({"name": "test-org/clip-tiny"}));
+    assert_eq!(started["started"], true);
+    let progress = wait_event(&mut events, |e| {
+        e["event"] == "download" && e["file"] == "model.safetensors" && e["total_bytes"].is_number()
+    });
+    assert_eq!(progress["state"], "running");
+    let end = wait_event(&mut events, |e| {
+        e["event"] == "download" && e["state"] != "running"
+    });
+    assert_eq!(end["state"], "done", "{end}");
+    let models = served.get_auth("/api/models").json();
+    assert!(
+        models["active"].as_str().unwrap().contains("clip-tiny"),
+        "{models}"
+    );
+    assert!(models["download"].is_null());
+    assert_eq!(
+        served.ok("model_download_cancel", json!({}))["cancelled"],
+        false
+    );
+}
+
+#[test]
+fn the_live_engine_follows_the_folders() {
+    let env = Env::new();
+    let served = env.serve(&[]);
+    let mut events = open_events(&served);
+    let status = served.get_auth("/api/status").json();
+    assert_eq!(status["live"]["running"], true, "{status}");
+
+    let photos = env.photos();
+    for i in 0..3 {
+        support::write(
+            &photos.join(format!("a{i}.jpg")),
+            &support::encode_jpeg(&support::synthetic(80, 60, 500 + i), 90),
+        );
+    }
+    served.ok("folders_add", json!({"path": photos}));
+    served.wait_for("the folder indexed", |s| s["photos"] == 3);
+    let folders = served.get_auth("/api/folders").json();
+    served.wait_for("the folder watched", |_| {
+        served.get_auth("/api/folders").json()["folders"][0]["watch"].is_string()
+    });
+    assert_eq!(folders["folders"].as_array().unwrap().len(), 1);
+
+    // A photo copied in while the server runs shows up by itself.
+    support::write(
+        &photos.join("new.jpg"),
+        &support::encode_jpeg(&support::synthetic(80, 60, 777), 90),
+    );
+    wait_event(&mut events, |e| {
+        e["event"] == "changed" && e["what"] == "photos"
+    });
+    served.wait_for("the new photo indexed", |s| s["photos"] == 4);
+    assert_eq!(served.ok("timeline", json!({}))["total"], 4);
 }

@@ -59,6 +59,7 @@ pub const COMMANDS: &[(&str, bool)] = &[
     ("model_download_cancel", false),
     ("model_choose", false),
     ("model_add", false),
+    ("prioritize", false),
     ("jobs_pause", false),
     ("jobs_resume", false),
 ];
@@ -116,6 +117,7 @@ pub fn dispatch(state: &ApiState, name: &str, args: Value) -> Out {
         "model_download_cancel" => model_download_cancel(state, parse(name, args)?),
         "model_choose" => model_choose(state, parse(name, args)?),
         "model_add" => model_add(state, parse(name, args)?),
+        "prioritize" => prioritize(state, parse(name, args)?),
         "jobs_pause" => jobs(state, parse(name, args)?, true),
         "jobs_resume" => jobs(state, parse(name, args)?, false),
         other => Err(ApiError::UnknownCommand(other.to_string())),
@@ -149,13 +151,17 @@ fn status(state: &ApiState, _: NoArgs) -> Out {
     let mut out = to_value(&counts)?;
     out["library"] = json!(library.dir());
     out["roots"] = to_value(library.folders()?)?;
+    let live = library.live_status()?;
+    drop(library);
     out["live"] = json!({
-        "running": state.scanning(),
-        "paused": [],
-        "queued_paths": 0,
+        "running": state.live_running(),
+        "busy": state.busy(),
+        "engine_pid": live.engine_pid,
+        "paused": live.paused,
+        "queued_paths": live.queued_paths,
         "progress": state.events().progress(),
-        "jobs": [],
-        "watch": [],
+        "jobs": live.jobs,
+        "watch": live.watch,
     });
     out["download"] = download_state(state);
     Ok(out)
@@ -202,7 +208,7 @@ fn errors(state: &ApiState, _: NoArgs) -> Out {
 }
 
 fn scan(state: &ApiState, _: NoArgs) -> Out {
-    state.start_scan();
+    state.request_scan(None)?;
     Ok(json!({"started": true}))
 }
 
@@ -550,22 +556,21 @@ struct UndoArgs {
 fn dupes_undo(state: &ApiState, a: UndoArgs) -> Out {
     let report = state.library().undo_duplicate_action(a.action)?;
     state.events().changed("dupes", None);
-    if state.options().scan_on_add {
-        state.start_scan();
-    }
+    state.request_scan(None)?;
     to_value(report)
 }
 
 // ---- folders --------------------------------------------------------------
 
 fn folders(state: &ApiState, _: NoArgs) -> Out {
-    let folders: Vec<Value> = state
-        .library()
+    let library = state.library();
+    let watch = library.live_status()?.watch;
+    let folders: Vec<Value> = library
         .folders()?
         .into_iter()
         .map(|r| {
             let mut v = to_value(&r)?;
-            v["watch"] = Value::Null;
+            v["watch"] = json!(watch.iter().find(|w| w.root_id == r.id).map(|w| &w.mode));
             Ok(v)
         })
         .collect::<Result<_, ApiError>>()?;
@@ -583,8 +588,8 @@ struct AddFolderArgs {
 fn folders_add(state: &ApiState, a: AddFolderArgs) -> Out {
     let root = state.library().add_folder(&a.path)?;
     state.events().changed("folders", None);
-    if a.scan && state.options().scan_on_add {
-        state.start_scan();
+    if a.scan {
+        state.request_scan(Some(root.id))?;
     }
     to_value(root)
 }
@@ -727,10 +732,12 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
     let progress_state = state.clone();
     let name = spec.to_string();
     let on_event = move |e: DownloadEvent<'_>| {
+        // Byte counts of the file in transfer; cached and finished files
+        // add nothing a progress bar needs.
         let (file, done, total) = match e {
-            DownloadEvent::Started { file, total, done } => (file, done, Some(total)),
-            DownloadEvent::Progress { file, done, total } => (file, done, Some(total)),
-            DownloadEvent::Cached { file } | DownloadEvent::Finished { file } => (file, 0, None),
+            DownloadEvent::Started { file, total, done } => (file, done, total),
+            DownloadEvent::Progress { file, done, total } => (file, done, total),
+            DownloadEvent::Cached { .. } | DownloadEvent::Finished { .. } => return,
         };
         let event = json!({"event": "download", "name": name, "state": "running", "file": file,
                            "done_bytes": done, "total_bytes": total, "error": null});
@@ -746,7 +753,8 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
         let library = Library::open(state.library_dir())?;
         if use_it {
             library.use_model(spec, state.options().device, &resolve)?;
-            state.reset_model();
+            drop(library);
+            state.model_changed()?;
         } else {
             library.load_model(Some(spec), state.options().device, &resolve)?;
         }
@@ -757,10 +765,23 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
         Err(_) if cancel.load(Ordering::SeqCst) => ("cancelled", None),
         Err(e) => ("failed", Some(e.to_string())),
     };
-    let event = json!({"event": "download", "name": spec, "state": st, "file": null,
-                       "done_bytes": null, "total_bytes": null, "error": error});
+    // The end event carries the last byte counts seen.
+    let last = download_last(state);
+    let event = json!({"event": "download", "name": spec, "state": st, "file": last["file"],
+                       "done_bytes": last["done_bytes"].as_u64().unwrap_or(0),
+                       "total_bytes": last["total_bytes"], "error": error});
     set_download(state, event, false);
     state.events().changed("models", None);
+}
+
+fn download_last(state: &ApiState) -> Value {
+    state
+        .inner
+        .download
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map_or(Value::Null, |d| d.last.clone())
 }
 
 fn model_download_cancel(state: &ApiState, _: NoArgs) -> Out {
@@ -789,8 +810,9 @@ fn use_model(state: &ApiState, spec: &str) -> Out {
         .library()
         .use_model(spec, state.options().device, &resolve)?;
     let out = json!({"active": loaded.row.key, "key": loaded.row.key, "dim": loaded.row.dim});
-    state.reset_model();
     state.events().changed("models", None);
+    // Photos without a vector for this model get one in the background.
+    state.model_changed()?;
     Ok(out)
 }
 
@@ -827,9 +849,33 @@ struct JobsArgs {
     kinds: Vec<String>,
 }
 
-fn jobs(_state: &ApiState, a: JobsArgs, _pause: bool) -> Out {
-    let _ = a.kinds;
-    Err(ApiError::Conflict(
-        "pausing needs the live engine (issue 8), which this build does not have yet".into(),
-    ))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrioritizeArgs {
+    ids: Vec<i64>,
+}
+
+fn prioritize(state: &ApiState, a: PrioritizeArgs) -> Out {
+    if a.ids.len() > shoebox_engine::browse::MAX_PAGE {
+        return Err(ApiError::BadRequest(format!(
+            "at most {} photos at a time",
+            shoebox_engine::browse::MAX_PAGE
+        )));
+    }
+    state.library().prioritize(&a.ids)?;
+    state.wake();
+    Ok(json!({"queued": a.ids.len()}))
+}
+
+fn jobs(state: &ApiState, a: JobsArgs, pause: bool) -> Out {
+    let kinds: Vec<&str> = a.kinds.iter().map(String::as_str).collect();
+    let library = state.library();
+    let paused = if pause {
+        library.pause_jobs(&kinds)?
+    } else {
+        library.resume_jobs(&kinds)?
+    };
+    drop(library);
+    state.wake();
+    Ok(json!({"paused": paused}))
 }

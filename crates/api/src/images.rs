@@ -74,6 +74,20 @@ pub fn image(
     Ok(reply(200, body))
 }
 
+/// The image a URL path names: `/thumb/<id>` or `/preview/<id>` (also
+/// `thumb/<id>` as a Tauri `shoebox://thumb/<id>` URI's host + path gives
+/// it). `None` for anything else.
+pub fn parse_image_path(path: &str) -> Option<(ImageKind, Option<i64>)> {
+    let path = path.trim_start_matches('/');
+    let (kind, rest) = path.split_once('/')?;
+    let kind = match kind {
+        "thumb" => ImageKind::Thumb,
+        "preview" => ImageKind::Preview,
+        _ => return None,
+    };
+    Some((kind, rest.parse().ok()))
+}
+
 /// `If-None-Match: "a", W/"b"` or `*`.
 fn etag_matches(header: &str, etag: &str) -> bool {
     header.split(',').any(|t| {
@@ -85,6 +99,21 @@ fn etag_matches(header: &str, etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::etag_matches;
+
+    #[test]
+    fn image_paths() {
+        use super::{parse_image_path, ImageKind};
+        assert_eq!(
+            parse_image_path("/thumb/12"),
+            Some((ImageKind::Thumb, Some(12)))
+        );
+        assert_eq!(
+            parse_image_path("preview/3"),
+            Some((ImageKind::Preview, Some(3)))
+        );
+        assert_eq!(parse_image_path("/thumb/x"), Some((ImageKind::Thumb, None)));
+        assert_eq!(parse_image_path("/api/status"), None);
+    }
 
     #[test]
     fn if_none_match_forms() {

@@ -12,5 +12,5 @@ mod state;
 pub use commands::{allows_get, dispatch, COMMANDS};
 pub use error::{status_for, ApiError, ErrorBody};
 pub use events::EventBus;
-pub use images::{image, ImageKind, ImageReply};
+pub use images::{image, parse_image_path, ImageKind, ImageReply};
 pub use state::{ApiOptions, ApiState};

@@ -155,6 +155,64 @@ enum Command {
         /// Do not index folders in the background when they are added.
         #[arg(long)]
         no_scan: bool,
+        /// Do not follow the folders live (no watcher, no job queue): work
+        /// runs only when a command asks for it.
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Follow the library folders live and process background work, in the
+    /// foreground, with a status line (Ctrl-C stops; work resumes next time).
+    Watch(WatchArgs),
+    /// The background job queue: list (the default), pause, resume, or run
+    /// it to the end.
+    Jobs {
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
+    },
+}
+
+#[derive(clap::Args)]
+struct WatchArgs {
+    /// Most folders watched through OS events (over all library folders);
+    /// folders beyond it are polled. Lowers the OS limit, never raises it.
+    #[arg(long, env = "SHOEBOX_WATCH_LIMIT", value_name = "FOLDERS")]
+    max_watches: Option<usize>,
+    /// Seconds between reconciles of folders that are polled.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    poll_seconds: u64,
+    /// Quiet time after a change before a path is looked at.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    debounce_ms: u64,
+    /// How long a file's size and mtime must stay the same before it is read.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    settle_ms: u64,
+    /// Seconds between checks for folders that disappeared or came back.
+    #[arg(long, default_value_t = 2, value_name = "SECONDS")]
+    root_check_seconds: u64,
+    /// Only thumbnails and metadata: no embeddings or tags.
+    #[arg(long)]
+    no_embed: bool,
+    /// Skip the start-up reconcile of every folder.
+    #[arg(long)]
+    no_reconcile: bool,
+    /// Analysis threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Queued, running and failed jobs, and paused kinds.
+    List,
+    /// Pause kinds of work (scan, ingest, embed, tags; all when none given).
+    Pause { kinds: Vec<String> },
+    /// Resume kinds of work (all when none given).
+    Resume { kinds: Vec<String> },
+    /// Run the queue until it is empty, without watching.
+    Run {
+        /// Only thumbnails and metadata: no embeddings or tags.
+        #[arg(long)]
+        no_embed: bool,
     },
 }
 
@@ -319,9 +377,18 @@ fn run(cli: Cli) -> Result<()> {
         token,
         ui,
         no_scan,
+        no_watch,
     } = &cli.command
     {
-        return serve(&cli, host, *port, token.clone(), ui.clone(), *no_scan);
+        let opts = ServeOptions {
+            host,
+            port: *port,
+            token: token.clone(),
+            ui: ui.clone(),
+            no_scan: *no_scan,
+            no_watch: *no_watch,
+        };
+        return serve(&cli, opts);
     }
     let library = open_library(&cli)?;
     let json = cli.json;
@@ -344,7 +411,12 @@ fn run(cli: Cli) -> Result<()> {
             bar.finish();
             output::scan_report(json, &report)
         }
-        Command::Status => output::status(json, &library.status()?, &library.folders()?),
+        Command::Status => output::status(
+            json,
+            &library.status()?,
+            &library.folders()?,
+            &library.live_status()?,
+        ),
         Command::Info { photo } => {
             let id = library.resolve_photo(photo)?;
             output::info(json, &library.info(id)?)
@@ -369,6 +441,7 @@ fn run(cli: Cli) -> Result<()> {
                 workers: *workers,
                 cancel: Some(cancel),
                 retry_failed: *retry_failed,
+                ..EmbedOptions::default()
             };
             let cancel = opts.cancel.clone();
             let report = library.embed(&model, &opts, &|p| bar.update(p))?;
@@ -459,6 +532,12 @@ fn run(cli: Cli) -> Result<()> {
             output::tag_changed(json, id, &tag, false, was_on)
         }
         Command::Serve { .. } => unreachable!("handled above"),
+        Command::Watch(args) => watch(&library, &cli, args),
+        Command::Jobs { command } => jobs_command(
+            &library,
+            &cli,
+            command.as_ref().unwrap_or(&JobsCommand::List),
+        ),
         Command::Eval(EvalCommand::Tags { labels, dir, fit }) => {
             let model = load_model(&library, &cli, None)?;
             let bar = progress::TagBar::new(json);
@@ -469,14 +548,24 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn serve(
-    cli: &Cli,
-    host: &str,
+struct ServeOptions<'a> {
+    host: &'a str,
     port: u16,
     token: Option<String>,
     ui: Option<PathBuf>,
     no_scan: bool,
-) -> Result<()> {
+    no_watch: bool,
+}
+
+fn serve(cli: &Cli, o: ServeOptions<'_>) -> Result<()> {
+    let ServeOptions {
+        host,
+        port,
+        token,
+        ui,
+        no_scan,
+        no_watch,
+    } = o;
     use std::io::Write;
     let dir = match &cli.library {
         Some(dir) => dir.clone(),
@@ -497,7 +586,7 @@ fn serve(
         None => shoebox_server::default_ui_dir(),
     };
     let server = shoebox_server::Server::start(shoebox_server::ServeConfig {
-        state,
+        state: state.clone(),
         host: host.to_string(),
         port,
         token,
@@ -514,9 +603,15 @@ fn serve(
         server.addr(),
         ui_dir.map_or_else(|| "not built".to_string(), |d| d.display().to_string()),
     );
+    if !no_watch && !no_scan {
+        state
+            .start_live()
+            .context("starting the live library (use --no-watch to serve without it)")?;
+    }
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop()).context("installing the Ctrl-C handler")?;
     server.wait();
+    state.stop_live()?;
     eprintln!("stopped");
     Ok(())
 }
@@ -603,6 +698,86 @@ fn tags_command(library: &Library, cli: &Cli, command: &TagsCommand) -> Result<(
                 library.set_xmp_settings(&settings)?;
             }
             output::xmp_settings(json, &settings)
+        }
+    }
+}
+
+fn model_slot(
+    library: &Library,
+    cli: &Cli,
+    no_embed: bool,
+) -> Result<Option<Arc<shoebox_engine::jobs::handlers::ModelSlot>>> {
+    if no_embed {
+        return Ok(None);
+    }
+    let slot = library.model_slot(cli.model.as_deref(), cli.device, ResolveOptions::from_env())?;
+    if slot.is_none() {
+        eprintln!(
+            "note: no model chosen yet, so photos get thumbnails but no embeddings or tags \
+             (`shoebox model use MODEL`, or --model)"
+        );
+    }
+    Ok(slot)
+}
+
+fn watch(library: &Library, cli: &Cli, args: &WatchArgs) -> Result<()> {
+    use std::time::Duration;
+    let model = model_slot(library, cli, args.no_embed)?;
+    let opts = shoebox_engine::live::LiveOptions {
+        watch: shoebox_engine::ingest::watch::WatchConfig {
+            debounce: Duration::from_millis(args.debounce_ms),
+            settle: Duration::from_millis(args.settle_ms),
+            max_watches: args.max_watches,
+            poll_interval: Duration::from_secs(args.poll_seconds.max(1)),
+            root_check: Duration::from_secs(args.root_check_seconds.max(1)),
+        },
+        threads: args.threads,
+        model,
+        reconcile_at_start: !args.no_reconcile,
+        extra_handlers: Vec::new(),
+    };
+    let line = Arc::new(progress::LiveLine::new(cli.json));
+    let sink_line = Arc::clone(&line);
+    let engine = library.start_live(opts, Arc::new(move |e| sink_line.on_event(e)))?;
+    let stop = cancel_on_ctrl_c();
+    while !stop.load(Ordering::Relaxed) && !engine.finished() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let result = engine.stop();
+    line.finish();
+    Ok(result?)
+}
+
+fn jobs_command(library: &Library, cli: &Cli, command: &JobsCommand) -> Result<()> {
+    let json = cli.json;
+    let refs = |v: &[String]| -> Vec<String> { v.to_vec() };
+    match command {
+        JobsCommand::List => output::jobs(json, &library.live_status()?),
+        JobsCommand::Pause { kinds } => {
+            let kinds = refs(kinds);
+            let k: Vec<&str> = kinds.iter().map(String::as_str).collect();
+            output::paused(json, &library.pause_jobs(&k)?)
+        }
+        JobsCommand::Resume { kinds } => {
+            let kinds = refs(kinds);
+            let k: Vec<&str> = kinds.iter().map(String::as_str).collect();
+            output::paused(json, &library.resume_jobs(&k)?)
+        }
+        JobsCommand::Run { no_embed } => {
+            let model = model_slot(library, cli, *no_embed)?;
+            let line = Arc::new(progress::LiveLine::new(json));
+            let sink_line = Arc::clone(&line);
+            let stop = cancel_on_ctrl_c();
+            let settle = shoebox_engine::ingest::watch::WatchConfig::default().settle;
+            let steps = library.run_jobs(
+                model,
+                0,
+                settle,
+                Arc::new(move |e| sink_line.on_event(e)),
+                &stop,
+            )?;
+            line.finish();
+            output::jobs_ran(json, steps, &library.live_status()?)
         }
     }
 }

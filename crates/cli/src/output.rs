@@ -73,17 +73,24 @@ pub fn scan_report(json: bool, report: &ScanReport) -> Result<()> {
     Ok(())
 }
 
-pub fn status(json: bool, counts: &StatusCounts, folders: &[Root]) -> Result<()> {
+pub fn status(
+    json: bool,
+    counts: &StatusCounts,
+    folders: &[Root],
+    live: &shoebox_engine::library::LiveStatus,
+) -> Result<()> {
     if json {
         #[derive(Serialize)]
         struct Status<'a> {
             #[serde(flatten)]
             counts: &'a StatusCounts,
             roots: &'a [Root],
+            live: &'a shoebox_engine::library::LiveStatus,
         }
         return print_json(&Status {
             counts,
             roots: folders,
+            live,
         });
     }
     println!("Photos:   {}", counts.photos);
@@ -108,6 +115,73 @@ pub fn status(json: bool, counts: &StatusCounts, folders: &[Root]) -> Result<()>
         let scanned = f.last_scan_at.as_deref().unwrap_or("never scanned");
         println!("  {}  ({scanned}){state}", f.path.display());
     }
+    live_lines(live);
+    Ok(())
+}
+
+fn live_lines(live: &shoebox_engine::library::LiveStatus) {
+    match live.engine_pid {
+        Some(pid) => println!("Watching: yes (process {pid})"),
+        None => println!("Watching: no (`shoebox watch`)"),
+    }
+    for w in &live.watch {
+        match (&w.mode[..], &w.reason) {
+            ("native", _) => println!("  {}  watched", w.path),
+            (mode, Some(reason)) => println!("  {}  {mode}: {reason}", w.path),
+            (mode, None) => println!("  {}  {mode}", w.path),
+        }
+    }
+    if !live.paused.is_empty() {
+        println!("Paused:   {}", live.paused.join(", "));
+    }
+    if live.queued_paths > 0 {
+        println!("Changed paths waiting: {}", live.queued_paths);
+    }
+    for j in &live.jobs {
+        let key = if j.key.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", j.key)
+        };
+        match &j.last_error {
+            Some(e) => println!(
+                "Job {}{key}: {} (attempt {}): {e}",
+                j.kind, j.state, j.attempts
+            ),
+            None => println!("Job {}{key}: {}", j.kind, j.state),
+        }
+    }
+}
+
+pub fn jobs(json: bool, live: &shoebox_engine::library::LiveStatus) -> Result<()> {
+    if json {
+        return print_json(live);
+    }
+    if live.jobs.is_empty() && live.queued_paths == 0 {
+        println!("No background work queued.");
+    }
+    live_lines(live);
+    Ok(())
+}
+
+pub fn paused(json: bool, kinds: &[String]) -> Result<()> {
+    if json {
+        return print_json(&serde_json::json!({ "paused": kinds }));
+    }
+    if kinds.is_empty() {
+        println!("Nothing is paused.");
+    } else {
+        println!("Paused: {}", kinds.join(", "));
+    }
+    Ok(())
+}
+
+pub fn jobs_ran(json: bool, steps: u64, live: &shoebox_engine::library::LiveStatus) -> Result<()> {
+    if json {
+        return print_json(&serde_json::json!({ "steps": steps, "live": live }));
+    }
+    println!("Ran {steps} job steps.");
+    live_lines(live);
     Ok(())
 }
 

@@ -147,3 +147,112 @@ impl DownloadBar {
         self.bar.finish_and_clear();
     }
 }
+
+/// The live status line of `shoebox watch`: one line on a terminal,
+/// redrawn as events arrive; with `--json`, every event as a JSON line on
+/// stdout (for scripts and tests).
+pub struct LiveLine {
+    json: bool,
+    bar: ProgressBar,
+    state: std::sync::Mutex<LiveState>,
+}
+
+#[derive(Default)]
+struct LiveState {
+    watched: std::collections::BTreeMap<String, String>,
+    progress: std::collections::BTreeMap<String, String>,
+    idle: bool,
+}
+
+impl LiveLine {
+    pub fn new(json: bool) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if json {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        LiveLine {
+            json,
+            bar,
+            state: std::sync::Mutex::new(LiveState::default()),
+        }
+    }
+
+    pub fn on_event(&self, e: &shoebox_engine::jobs::LiveEvent) {
+        use shoebox_engine::jobs::LiveEvent;
+        if self.json {
+            if let Ok(line) = serde_json::to_string(e) {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            return;
+        }
+        let mut s = self.state.lock().expect("not poisoned");
+        match e {
+            LiveEvent::Progress {
+                kind,
+                done,
+                total,
+                rate,
+                eta_seconds,
+            } => {
+                s.idle = false;
+                if done >= total {
+                    s.progress.remove(kind);
+                } else {
+                    let eta = eta_seconds.map_or("?".to_string(), |e| format!("{e:.0}s"));
+                    s.progress.insert(
+                        kind.clone(),
+                        format!("{kind} {done}/{total} {rate:.1}/s eta {eta}"),
+                    );
+                }
+            }
+            LiveEvent::Idle { paused } => {
+                s.idle = true;
+                s.progress.clear();
+                if !paused.is_empty() {
+                    s.progress
+                        .insert("paused".into(), format!("paused: {}", paused.join(",")));
+                }
+            }
+            LiveEvent::Watch { root, mode, reason } => {
+                let text = match reason {
+                    Some(r) if mode != "native" => format!("{mode} ({r})"),
+                    _ => mode.clone(),
+                };
+                if mode != "native" {
+                    self.bar.println(format!("{root}: {text}"));
+                }
+                s.watched.insert(root.clone(), mode.clone());
+            }
+            LiveEvent::JobFailed { kind, error, .. } => {
+                self.bar.println(format!("{kind} failed: {error}"));
+            }
+            _ => {}
+        }
+        let polled = s.watched.values().filter(|m| *m == "polling").count();
+        let offline = s.watched.values().filter(|m| *m == "offline").count();
+        let mut msg = format!("watching {} folders", s.watched.len());
+        if polled > 0 {
+            msg.push_str(&format!(" ({polled} polled)"));
+        }
+        if offline > 0 {
+            msg.push_str(&format!(" ({offline} offline)"));
+        }
+        if s.idle && s.progress.is_empty() {
+            msg.push_str(" · up to date");
+        }
+        for p in s.progress.values() {
+            msg.push_str(" · ");
+            msg.push_str(p);
+        }
+        self.bar.set_message(msg);
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

@@ -91,6 +91,67 @@ fn timeline_months_and_pages_agree() {
     let all: Vec<i64> = t.photos.iter().map(|p| p.id).collect();
     assert_eq!(paged, all);
     assert!(library.timeline(0, 5000, false).is_err(), "page too large");
+
+    // The in-memory order follows changes: new photos, a tag edit, a
+    // folder going away; it always equals a fresh load.
+    let fresh = |l: &Library| {
+        let again = Library::open(l.dir()).unwrap();
+        let t = again.timeline(0, 100, true).unwrap();
+        (t.total, t.months, t.photos)
+    };
+    let current = |l: &Library| {
+        let t = l.timeline(0, 100, true).unwrap();
+        (t.total, t.months, t.photos)
+    };
+    let photos = library.folders().unwrap()[0].path.clone();
+    for (i, d) in ["2021:07:15 09:00:00", "1999:12:31 23:00:00"]
+        .iter()
+        .enumerate()
+    {
+        let img = synthetic(64, 48, 100 + i as u32);
+        let spec = ExifSpec {
+            date: Some(d),
+            offset: Some("+00:00"),
+            ..Default::default()
+        };
+        write(
+            &photos.join(format!("new{i}.jpg")),
+            &jpeg_with_exif(&img, &spec),
+        );
+    }
+    library
+        .scan(
+            &ScanOptions {
+                threads: 1,
+                cancel: None,
+            },
+            &|_| {},
+        )
+        .unwrap();
+    let after_scan = current(&library);
+    assert_eq!(after_scan.0, 7);
+    assert_eq!(after_scan, fresh(&library));
+    library.add_tag(after_scan.2[0].id, "beach").unwrap();
+    assert_eq!(current(&library), fresh(&library));
+    let extra = library.dir().parent().unwrap().join("extra");
+    write(
+        &extra.join("x.jpg"),
+        &encode_jpeg(&synthetic(32, 32, 999), 90),
+    );
+    let root = library.add_folder(&extra).unwrap();
+    library
+        .scan(
+            &ScanOptions {
+                threads: 1,
+                cancel: None,
+            },
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(current(&library).0, 8);
+    library.remove_folder_id(root.id).unwrap();
+    assert_eq!(current(&library), fresh(&library));
+    assert_eq!(current(&library).0, 7);
 }
 
 #[test]

@@ -141,6 +141,7 @@ fn cancelled_job_keeps_its_work_and_the_next_run_finishes() {
         workers: 1,
         cancel: Some(cancel.clone()),
         retry_failed: false,
+        ..Default::default()
     };
     let seen = std::sync::Mutex::new(Vec::new());
     let report = f

@@ -208,7 +208,7 @@ impl Catalog {
         group_id: &str,
         hashes: &[[u8; 32]],
     ) -> Result<i64> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let existing: Option<i64> = tx
             .query_row(
                 "SELECT id FROM dupe_decisions WHERE tier = ?1 AND kind = ?2 AND group_id = ?3",
@@ -243,7 +243,7 @@ impl Catalog {
     /// locations, moves the metadata of photos left without a file onto the
     /// kept photo, and logs the action. One transaction.
     pub fn record_dupe_resolution(&self, rec: &ResolutionRecord) -> Result<i64> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let now = now_rfc3339();
         let kept_hash: Vec<u8> = tx.query_row(
             "SELECT hash FROM photos WHERE id = ?1",
@@ -380,4 +380,58 @@ pub fn merge_photo_metadata(conn: &rusqlite::Connection, kept: i64, removed: i64
         params![kept, removed],
     )?;
     Ok(())
+}
+
+impl Catalog {
+    /// Photos catalogued before region hashes existed (schema v6), to be
+    /// analysed again by the duplicates job: `(photo id, orientation, a
+    /// readable file)`. Only photos with a file in an online folder; the
+    /// rest wait until their folder is back.
+    pub fn photos_missing_region_hashes(&self, limit: usize) -> Result<Vec<(i64, u16, PathBuf)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT p.id, p.orientation,
+                    (SELECT f.path FROM files f JOIN roots r ON r.id = f.root_id
+                      WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1
+                      ORDER BY f.id LIMIT 1) AS path
+             FROM photos p
+             WHERE p.crop_hashes IS NULL AND path IS NOT NULL
+             ORDER BY p.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?.clamp(1, 8) as u16,
+                paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn count_photos_missing_region_hashes(&self) -> Result<u64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM photos p WHERE p.crop_hashes IS NULL AND EXISTS (
+                SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
+                 WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
+    /// Stores what [`photos_missing_region_hashes`] asked for. An empty
+    /// `crop_hashes` marks a photo whose file could not be decoded again,
+    /// so it is not retried on every run.
+    pub fn set_region_facts(&self, facts: &[(i64, Option<f32>, Vec<u8>)]) -> Result<()> {
+        let tx = self.write_tx()?;
+        {
+            let mut stmt = tx.prepare(
+                "UPDATE photos SET sharpness = coalesce(?2, sharpness), crop_hashes = ?3
+                 WHERE id = ?1",
+            )?;
+            for (id, sharpness, hashes) in facts {
+                stmt.execute(params![id, sharpness.map(f64::from), hashes])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
 }

@@ -164,7 +164,7 @@ impl Catalog {
     /// Stores one batch of results in a single transaction, so a kill
     /// loses at most the batch in flight and never half of one.
     pub fn store_embeddings(&self, model_id: i64, results: &[(i64, EmbedOutcome)]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO embeddings (photo_id, model_id, vector) VALUES (?1, ?2, ?3)",

@@ -236,6 +236,45 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (action_id, path)
     ) WITHOUT ROWID;
     "#,
+    // v7: the live library. One persistent job queue drives all background
+    // work (ingest, embeddings, tags; duplicate grouping plugs in as another
+    // kind). A job is a unit of "make the catalog match X", so running it
+    // twice is harmless: a kill -9 at any point loses nothing, and `running`
+    // rows found at start are simply queued again. (kind, key) is unique, so
+    // asking twice for the same work coalesces. job_paths holds paths the
+    // watcher saw change (files, folders, sidecars), drained by the `ingest`
+    // job; watch_state says how each folder is followed (native events or
+    // polling, and why), for `shoebox status` in another process.
+    r#"
+    CREATE TABLE jobs (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        key          TEXT NOT NULL DEFAULT '',
+        priority     INTEGER NOT NULL DEFAULT 0,
+        state        TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'failed')),
+        rerun        INTEGER NOT NULL DEFAULT 0,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        not_before   INTEGER NOT NULL DEFAULT 0,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        UNIQUE (kind, key)
+    );
+    CREATE INDEX jobs_next ON jobs(state, priority DESC, id);
+    CREATE TABLE job_paths (
+        path         BLOB PRIMARY KEY,
+        root_id      INTEGER NOT NULL REFERENCES roots(id) ON DELETE CASCADE,
+        priority     INTEGER NOT NULL DEFAULT 0,
+        queued_at    TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX job_paths_next ON job_paths(priority DESC);
+    CREATE TABLE watch_state (
+        root_id      INTEGER PRIMARY KEY REFERENCES roots(id) ON DELETE CASCADE,
+        mode         TEXT NOT NULL CHECK (mode IN ('native', 'polling', 'offline')),
+        reason       TEXT,
+        updated_at   TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

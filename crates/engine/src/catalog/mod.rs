@@ -4,6 +4,7 @@
 mod browse;
 mod dupes;
 mod embeddings;
+mod jobs;
 mod migrations;
 mod photos;
 mod queries;
@@ -23,6 +24,7 @@ pub use dupes::{
     TrashedFile,
 };
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
+pub use jobs::{unix_now, JobRow, WatchState};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
@@ -93,6 +95,15 @@ impl Catalog {
             tracing::debug!(version = version + 1, "catalog migrated");
         }
         Ok(())
+    }
+
+    /// A write transaction that takes the write lock at BEGIN (waiting up
+    /// to the busy timeout). A deferred one that reads first and writes
+    /// later fails at once with "database is locked" when another
+    /// connection (the watcher, the heartbeat, another process) committed
+    /// in between; with several writers that is routine, not exceptional.
+    pub(crate) fn write_tx(&self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
     }
 
     pub fn integrity_check(&self) -> Result<String> {

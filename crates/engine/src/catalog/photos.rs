@@ -147,7 +147,7 @@ impl Catalog {
     }
 
     pub fn apply_scan_batch(&self, scan_id: i64, batch: &[ScanWrite]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut seen = tx.prepare_cached("UPDATE files SET scan_id = ?2 WHERE id = ?1")?;
             let mut insert_photo = tx.prepare_cached(
@@ -280,7 +280,7 @@ impl Catalog {
         scan_id: i64,
         unreadable_dirs: &[Vec<u8>],
     ) -> Result<usize> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let stale: Vec<(i64, Vec<u8>)> = {
             let mut stmt =
                 tx.prepare("SELECT id, path FROM files WHERE root_id = ?1 AND scan_id < ?2")?;

@@ -120,7 +120,7 @@ impl Catalog {
     /// `tag:animal` finds a cat the moment it is tagged; the next re-tag
     /// gives them their scores.
     pub fn add_user_tag(&self, photo_id: i64, tag: &str, implied: &[String]) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "DELETE FROM tag_rejections WHERE photo_id = ?1 AND tag = ?2",
             params![photo_id, tag],
@@ -145,7 +145,7 @@ impl Catalog {
     /// The user takes `tag` off a photo: the row goes, and a rejection
     /// keeps re-tagging from putting it back. Returns whether it was on.
     pub fn reject_tag(&self, photo_id: i64, tag: &str) -> Result<bool> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let removed = tx.execute(
             "DELETE FROM photo_tags WHERE photo_id = ?1 AND tag = ?2",
             params![photo_id, tag],
@@ -299,7 +299,7 @@ impl Catalog {
         model_id: i64,
         rows: &[(String, Vec<u8>, Vec<f32>)],
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO tag_prototypes (model_id, tag, signature, vector)
@@ -338,7 +338,7 @@ impl Catalog {
         model_id: i64,
         rows: &[(String, Vec<u8>, f32, f32)],
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "DELETE FROM tag_concept_state WHERE model_id = ?1",
             [model_id],
@@ -472,7 +472,7 @@ impl Catalog {
         model_id: i64,
         batch: &[(i64, Vec<(String, f32)>)],
     ) -> Result<AutoTagDiff> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut diff = AutoTagDiff::default();
         {
             let mut current =
@@ -547,7 +547,7 @@ impl Catalog {
     /// Drops auto tags of concepts that no longer exist. Returns the
     /// affected photo ids and the number of rows removed.
     pub fn remove_auto_tags(&self, tags: &[String]) -> Result<(Vec<i64>, usize)> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mut ids = Vec::new();
         let mut removed = 0;
         {

@@ -29,6 +29,7 @@
 
 pub mod groups;
 pub mod hashindex;
+pub mod job;
 pub mod quality;
 pub mod resolve;
 pub mod suggest;

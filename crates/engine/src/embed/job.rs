@@ -26,6 +26,10 @@ pub struct EmbedOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Try photos again whose embedding failed before.
     pub retry_failed: bool,
+    /// Only these photos (what the user is looking at), when set.
+    pub only: Option<Vec<i64>>,
+    /// At most this many photos in this run (one step of the job queue).
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +115,13 @@ pub fn run_embed_job(
     if opts.retry_failed {
         catalog.clear_embed_errors(model.row.id)?;
     }
-    let tasks = catalog.embed_tasks(model.row.id)?;
+    let mut tasks = catalog.embed_tasks(model.row.id)?;
+    if let Some(only) = &opts.only {
+        tasks.retain(|t| only.contains(&t.photo_id));
+    }
+    if let Some(limit) = opts.limit {
+        tasks.truncate(limit);
+    }
     let total = tasks.len() as u64;
     let batch_size = if opts.batch_size == 0 {
         default_batch_size(model)

@@ -243,12 +243,15 @@ impl Analyzer<'_> {
 /// Bytes searched for an embedded XMP packet: JPEG keeps it in APP1 near the
 /// start, PNG and WebP in a chunk before the pixels. Deeper packets (some
 /// TIFFs) are not worth a pass over the whole file.
-const XMP_SEARCH_BYTES: usize = 512 * 1024;
+pub(crate) const XMP_SEARCH_BYTES: usize = 512 * 1024;
 
 /// Keywords to import from the file's embedded XMP and IPTC and from its
 /// sidecars, mapped onto the vocabulary; unreadable metadata becomes a
 /// warning, never a failure.
-fn file_keywords(path: &Path, bytes: &[u8]) -> (Vec<(String, Option<String>)>, Option<String>) {
+pub(crate) fn file_keywords(
+    path: &Path,
+    bytes: &[u8],
+) -> (Vec<(String, Option<String>)>, Option<String>) {
     let head = &bytes[..bytes.len().min(XMP_SEARCH_BYTES)];
     let (found, warnings) = crate::tags::xmp::file_keywords(path, Some(head));
     let vocab = crate::tags::vocab::builtin();

@@ -3,11 +3,13 @@
 pub mod analyze;
 pub mod decode;
 pub mod format;
+pub mod live;
 pub mod metadata;
 pub mod phash;
 pub mod raw;
 pub mod scan;
 pub mod thumbs;
 pub mod walk;
+pub mod watch;
 
 pub use scan::{run_scan, ScanContext, ScanOptions, ScanProgress, ScanReport};

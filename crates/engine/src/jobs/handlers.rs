@@ -1,0 +1,308 @@
+//! The built-in job kinds: root reconcile (`scan`), watched paths
+//! (`ingest`), embeddings (`embed`) and re-tagging (`tags`); duplicate
+//! grouping (`dupes`) lives in `dupes::job`.
+
+use std::sync::{Arc, Mutex};
+
+use super::LiveEvent;
+use super::{
+    JobContext, JobHandler, Step, KIND_DUPES, KIND_EMBED, KIND_INGEST, KIND_SCAN, KIND_TAGS,
+};
+use crate::catalog::Catalog;
+use crate::embed::{run_embed_job, EmbedOptions, LoadedModel};
+use crate::error::{EngineError, Result};
+use crate::ingest::analyze::StageTimes;
+use crate::ingest::live::LiveIngest;
+use crate::ingest::{run_scan, ScanContext, ScanOptions, ScanProgress};
+
+/// Watched paths handled per step.
+pub const INGEST_STEP: usize = 256;
+/// How often a long scan step reports progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// Photos embedded per step (a few seconds on a laptop CPU).
+pub const EMBED_STEP: usize = 64;
+
+/// Kinds that follow new photos.
+const AFTER_INGEST: &[&str] = &[KIND_EMBED, KIND_DUPES];
+const AFTER_EMBED: &[&str] = &[KIND_TAGS];
+
+/// Reconciles one root (job key = root id) with the disk: the scan, which
+/// skips files whose size and mtime are unchanged, prunes what is gone
+/// after a complete walk, and turns a missing root offline.
+pub struct ScanHandler {
+    pub threads: usize,
+}
+
+impl JobHandler for ScanHandler {
+    fn kind(&self) -> &'static str {
+        KIND_SCAN
+    }
+
+    fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
+        Ok(catalog
+            .jobs()?
+            .iter()
+            .filter(|j| j.kind == KIND_SCAN && j.state == "queued")
+            .count() as u64)
+    }
+
+    fn step(&mut self, cx: &JobContext) -> Result<Step> {
+        let roots: Vec<_> = cx
+            .catalog
+            .roots()?
+            .into_iter()
+            .filter(|r| cx.job.key.is_empty() || r.id.to_string() == cx.job.key)
+            .collect();
+        if roots.is_empty() {
+            return Ok(Step::Done { items: 0 });
+        }
+        let times = StageTimes::default();
+        let ctx = ScanContext {
+            catalog_path: cx.catalog.path(),
+            library_dir: cx.library_dir,
+            thumbs: cx.thumbs,
+            times: &times,
+        };
+        let opts = ScanOptions {
+            threads: self.threads,
+            cancel: Some(Arc::clone(cx.cancel)),
+        };
+        // A first scan of a big folder takes minutes: say how far it got
+        // (the walk's count is the total so far, so it may still grow).
+        let started = std::time::Instant::now();
+        let last = Mutex::new(std::time::Instant::now());
+        let on_progress = |p: &ScanProgress| {
+            let mut last = last.lock().expect("progress clock");
+            if last.elapsed() < PROGRESS_EVERY {
+                return;
+            }
+            *last = std::time::Instant::now();
+            let secs = started.elapsed().as_secs_f64();
+            let rate = p.processed as f64 / secs.max(1e-3);
+            let left = p.discovered.saturating_sub(p.processed);
+            (cx.events)(&LiveEvent::Progress {
+                kind: KIND_SCAN.to_string(),
+                done: p.processed,
+                total: p.discovered,
+                rate,
+                eta_seconds: (!p.walking && rate > 0.0).then(|| left as f64 / rate),
+            });
+        };
+        let report = run_scan(&ctx, &roots, &opts, &on_progress)?;
+        cx.catalog.trim_change_log()?;
+        let items = report.new_photos + report.linked_files + report.removed;
+        Ok(if report.cancelled {
+            Step::More { items }
+        } else {
+            Step::Done { items }
+        })
+    }
+
+    fn then(&self) -> &'static [&'static str] {
+        AFTER_INGEST
+    }
+}
+
+/// Drains the paths the watcher queued, most urgent first.
+pub struct IngestHandler {
+    pub threads: usize,
+    /// Files modified more recently are looked at again later.
+    pub settle: std::time::Duration,
+}
+
+impl JobHandler for IngestHandler {
+    fn kind(&self) -> &'static str {
+        KIND_INGEST
+    }
+
+    fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
+        Ok(catalog.count_queued_paths()? as u64)
+    }
+
+    fn step(&mut self, cx: &JobContext) -> Result<Step> {
+        let batch = cx.catalog.next_paths(INGEST_STEP)?;
+        if batch.is_empty() {
+            return Ok(Step::Done { items: 0 });
+        }
+        let live = LiveIngest {
+            catalog: cx.catalog,
+            library_dir: cx.library_dir,
+            thumbs: cx.thumbs,
+            threads: self.threads,
+            cancel: cx.cancel,
+            settle: self.settle,
+        };
+        let report = live.run(&batch)?;
+        // Only now are the paths done: a crash before this line redoes the
+        // batch, which changes nothing that was already written. Files
+        // still being written stay queued, behind the rest.
+        let fresh: std::collections::HashSet<&std::path::Path> =
+            report.fresh.iter().map(|(_, p)| p.as_path()).collect();
+        let done: Vec<_> = batch
+            .iter()
+            .map(|(_, p)| p.clone())
+            .filter(|p| !fresh.contains(p.as_path()))
+            .collect();
+        cx.catalog.remove_paths(&done)?;
+        cx.catalog.requeue_paths_later(&report.fresh)?;
+        cx.catalog.trim_change_log()?;
+        tracing::debug!(?report, "ingested watched paths");
+        let items = done.len() as u64;
+        let queued = cx.catalog.count_queued_paths()? as usize;
+        Ok(if queued == 0 {
+            Step::Done { items }
+        } else if queued > report.fresh.len() {
+            Step::More { items }
+        } else {
+            Step::Later {
+                items,
+                after_secs: self.settle.as_secs().max(1) as i64,
+            }
+        })
+    }
+
+    fn then(&self) -> &'static [&'static str] {
+        AFTER_INGEST
+    }
+}
+
+type Loader = Box<dyn FnMut() -> Result<LoadedModel> + Send>;
+
+/// The model the embed and tags jobs share, loaded on first use. When it
+/// cannot be loaded (no weights on this machine), their jobs fail with the
+/// reason, are retried a few times, and then wait as `failed` in `status`.
+pub struct ModelSlot {
+    loader: Mutex<Loader>,
+    loaded: Mutex<Option<Arc<LoadedModel>>>,
+}
+
+impl ModelSlot {
+    pub fn new(loader: impl FnMut() -> Result<LoadedModel> + Send + 'static) -> Arc<Self> {
+        Arc::new(ModelSlot {
+            loader: Mutex::new(Box::new(loader)),
+            loaded: Mutex::new(None),
+        })
+    }
+
+    /// An already loaded model.
+    pub fn ready(model: LoadedModel) -> Arc<Self> {
+        Arc::new(ModelSlot {
+            loader: Mutex::new(Box::new(|| {
+                Err(EngineError::Invalid(
+                    "the model slot was built loaded".into(),
+                ))
+            })),
+            loaded: Mutex::new(Some(Arc::new(model))),
+        })
+    }
+
+    pub fn get(&self) -> Result<Arc<LoadedModel>> {
+        let mut loaded = self.loaded.lock().expect("not poisoned");
+        if let Some(m) = loaded.as_ref() {
+            return Ok(Arc::clone(m));
+        }
+        let model = (self.loader.lock().expect("not poisoned"))()
+            .map_err(|e| EngineError::Invalid(format!("the model is not available: {e}")))?;
+        let model = Arc::new(model);
+        *loaded = Some(Arc::clone(&model));
+        Ok(model)
+    }
+}
+
+/// Embeds photos without a vector for the slot's model, a step at a time;
+/// a job keyed `photos:1,2,3` embeds just those (what is on screen).
+pub struct EmbedHandler {
+    pub model: Arc<ModelSlot>,
+    pub batch_size: usize,
+    pub workers: usize,
+}
+
+fn photo_list(key: &str) -> Option<Vec<i64>> {
+    key.strip_prefix("photos:").map(|ids| {
+        ids.split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect()
+    })
+}
+
+impl JobHandler for EmbedHandler {
+    fn kind(&self) -> &'static str {
+        KIND_EMBED
+    }
+
+    fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
+        let model = catalog.active_model()?.map(|m| m.id);
+        Ok(catalog.count_pending_embeddings(model)?.max(0) as u64)
+    }
+
+    fn step(&mut self, cx: &JobContext) -> Result<Step> {
+        let model = self.model.get()?;
+        cx.catalog.set_active_model(model.row.id)?;
+        let only = photo_list(&cx.job.key);
+        let opts = EmbedOptions {
+            batch_size: self.batch_size,
+            workers: self.workers,
+            cancel: Some(Arc::clone(cx.cancel)),
+            retry_failed: false,
+            limit: Some(EMBED_STEP),
+            only: only.clone(),
+        };
+        let report = run_embed_job(cx.catalog.path(), &model, &opts, &|_| {})?;
+        let items = report.embedded + report.failed;
+        Ok(if only.is_none() && items > 0 && report.remaining > 0 {
+            Step::More { items }
+        } else {
+            Step::Done { items }
+        })
+    }
+
+    fn then(&self) -> &'static [&'static str] {
+        AFTER_EMBED
+    }
+}
+
+/// The incremental re-tag (only new photos unless a concept changed), then
+/// sidecars when the library writes them on change.
+pub struct TagsHandler {
+    pub model: Arc<ModelSlot>,
+}
+
+impl JobHandler for TagsHandler {
+    fn kind(&self) -> &'static str {
+        KIND_TAGS
+    }
+
+    fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
+        match catalog.active_model()? {
+            Some(m) => Ok(catalog.count_tag_unscored(m.id)?.max(0) as u64),
+            None => Ok(0),
+        }
+    }
+
+    fn step(&mut self, cx: &JobContext) -> Result<Step> {
+        let model = self.model.get()?;
+        let vocab = crate::tags::vocabulary(cx.catalog)?;
+        let calibration = crate::tags::Calibration::for_model(cx.library_dir, &model.row.key)?;
+        let opts = crate::tags::RetagOptions {
+            full: false,
+            cancel: Some(Arc::clone(cx.cancel)),
+        };
+        let report = crate::tags::run_retag(
+            cx.catalog,
+            model.row.id,
+            model.as_ref(),
+            &vocab,
+            &calibration,
+            &opts,
+            &|_| {},
+        )?;
+        crate::tags::sync_if_enabled(cx.catalog, &report.changed_photos)?;
+        cx.catalog.trim_change_log()?;
+        let items = report.photos_scored as u64;
+        Ok(if report.cancelled {
+            Step::More { items }
+        } else {
+            Step::Done { items }
+        })
+    }
+}
