@@ -43,6 +43,7 @@ macro_rules! with_commands {
             model_download_cancel,
             model_choose,
             model_add,
+            prioritize,
             jobs_pause,
             jobs_resume,
             reveal_library,

@@ -4,7 +4,8 @@
 //! Tauri command that hands its JSON arguments to `shoebox_api::dispatch`
 //! (docs/api.md is the contract); events from the API's bus go to the
 //! window as `shoebox://event`; thumbnails and previews are served by photo
-//! id from the `shoebox://` protocol. What is specific to a desktop is
+//! id from the `shoebox://` protocol. The live library (watcher and job
+//! queue) runs while the app is open. What is specific to a desktop is
 //! here: opening folders in the OS file manager, the window's state, and
 //! where the library lives.
 
@@ -187,13 +188,42 @@ pub fn run() {
         .invoke_handler(invoke_handler())
         .setup(|app| {
             forward_events(app.handle().clone());
+            start_live(app.state::<ApiState>().inner().clone());
             Ok(())
         })
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        tracing::error!("the app stopped: {e}");
-        eprintln!("shoebox: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    let app = match result {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("the app did not start: {e}");
+            eprintln!("shoebox: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|app, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Work left is queued in the catalog and goes on at the next start.
+            if let Err(e) = app.state::<ApiState>().stop_live() {
+                tracing::warn!("the live library did not stop cleanly: {e}");
+            }
+        }
+    });
+}
+
+/// Starts the live library (reconcile, watch, background jobs) off the
+/// main thread, so the window shows at once; its events reach the window
+/// through the bus. Without it the app still browses and searches, and
+/// the API indexes in a simpler background pass when asked.
+fn start_live(state: ApiState) {
+    let spawned = std::thread::Builder::new()
+        .name("shoebox-live-start".into())
+        .spawn(move || {
+            if let Err(e) = state.start_live() {
+                tracing::error!("the live library did not start: {e}");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the live library: {e}");
     }
 }
 

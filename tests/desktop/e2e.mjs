@@ -4,10 +4,14 @@
 //
 //   node tests/desktop/e2e.mjs <app binary> <screenshot dir> <photo count>
 //
+// With E2E_NEW_PHOTO (an image file) and E2E_PHOTOS (the library's folder),
+// it also copies the image in while the app runs and waits for the live
+// library to show it.
+//
 // Needs a display (run.sh runs it under xvfb-run) and tauri-driver on PATH.
 // The app inherits this process's environment (SHOEBOX_LIBRARY, ...).
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -187,6 +191,25 @@ try {
   if (contract.denied === 'allowed') throw new Error('a core window command was allowed');
   if (contract.photos !== photos) throw new Error(`status.photos = ${contract.photos}`);
   if (!contract.events.includes('idle')) throw new Error(`no idle event after scan: ${contract.events}`);
+
+  // 5. Live library: a photo copied into the folder while the app runs
+  // appears in the timeline by itself (watcher -> job queue -> `changed`).
+  const { E2E_NEW_PHOTO: newPhoto, E2E_PHOTOS: folder } = process.env;
+  if (newPhoto && folder) {
+    await click(await find('[data-testid="photo-view"] button.close'));
+    await click(await find('nav a[href="#/library"]'));
+    await waitFor('the timeline', async () => (await findAll(cells)).length === photos);
+    copyFileSync(newPhoto, join(folder, 'arrived-while-open.jpg'));
+    await waitFor(
+      `${photos + 1} photos in the timeline`,
+      async () => (await findAll(cells)).length === photos + 1,
+      60000,
+      500,
+    );
+    await waitFor('its thumbnail', async () => (await loadedImages(`${cells} img`)) === photos + 1);
+    log('live: the new photo appeared in the timeline');
+    await screenshot('04-live');
+  }
   console.log(`desktop E2E passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
   failed = true;

@@ -33,6 +33,9 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/photos"
 cp tests/fixtures/cc0/*.png tests/fixtures/cc0/*.jpg "$work/photos/"
 count=$(find "$work/photos" -type f | wc -l)
+# A photo that arrives while the app runs (the live library must pick it up).
+convert -size 640x480 gradient:'#3a7bd5-#f7b733' -fill '#2d6a4f' -draw 'circle 320,300 320,380' "$work/new.jpg"
+export E2E_NEW_PHOTO="$work/new.jpg" E2E_PHOTOS="$work/photos"
 
 # A fresh library, model and per-user folders: nothing of the machine's
 # own Shoebox, WebKit cache or saved window state is read or written.
