@@ -208,6 +208,7 @@ try {
     );
     await waitFor('its thumbnail', async () => (await loadedImages(`${cells} img`)) === photos + 1);
     log('live: the new photo appeared in the timeline');
+    await sleep(500); // the thumbnail fades in
     await screenshot('04-live');
   }
   console.log(`desktop E2E passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
