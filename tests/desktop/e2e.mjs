@@ -92,6 +92,7 @@ const text = (el) => wd('GET', s(`/element/${el}/text`));
 const runAsync = (script, ...args) => wd('POST', s('/execute/async'), { script, args });
 
 async function screenshot(name) {
+  await sleep(400); // thumbnails fade in
   const png = await wd('GET', s('/screenshot'));
   const file = join(shots, `${name}.png`);
   writeFileSync(file, Buffer.from(png, 'base64'));
@@ -208,7 +209,6 @@ try {
     );
     await waitFor('its thumbnail', async () => (await loadedImages(`${cells} img`)) === photos + 1);
     log('live: the new photo appeared in the timeline');
-    await sleep(500); // the thumbnail fades in
     await screenshot('04-live');
   }
   console.log(`desktop E2E passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
