@@ -11,6 +11,7 @@
 
 mod images;
 mod reveal;
+mod window_state;
 
 use serde_json::{json, Value};
 use shoebox_api::{dispatch, ApiError, ApiOptions, ApiState};
@@ -186,6 +187,14 @@ pub fn run() {
             });
         })
         .invoke_handler(invoke_handler())
+        .on_window_event(|window, event| {
+            if matches!(
+                event,
+                tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+            ) {
+                window_state::changed(window.app_handle());
+            }
+        })
         .setup(|app| {
             forward_events(app.handle().clone());
             start_live(app.state::<ApiState>().inner().clone());

@@ -11,7 +11,7 @@
 // Needs a display (run.sh runs it under xvfb-run) and tauri-driver on PATH.
 // The app inherits this process's environment (SHOEBOX_LIBRARY, ...).
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -210,6 +210,29 @@ try {
     await waitFor('its thumbnail', async () => (await loadedImages(`${cells} img`)) === photos + 1);
     log('live: the new photo appeared in the timeline');
     await screenshot('04-live');
+  }
+  // 6. Window state: a resized window is remembered when it closes
+  // (tauri-plugin-window-state, in the app's config folder).
+  if (process.env.XDG_CONFIG_HOME) {
+    await wd('POST', s('/window/rect'), { width: 1100, height: 700 });
+    const saved = join(process.env.XDG_CONFIG_HOME, 'org.shoebox.desktop', '.window-state.json');
+    const state = await waitFor(
+      `window state in ${saved}`,
+      async () => existsSync(saved) && JSON.parse(readFileSync(saved, 'utf8')).main?.width === 1100 && JSON.parse(readFileSync(saved, 'utf8')),
+      10000,
+    );
+    log(`window state saved: ${JSON.stringify(state)}`);
+    if (state.main?.width !== 1100 || state.main?.height !== 700) throw new Error('window size not saved');
+    // ... and restored at the next start.
+    await wd('DELETE', s(''));
+    session = (await wd('POST', '/session', {
+      capabilities: { alwaysMatch: { browserName: 'wry', 'tauri:options': { application: app } } },
+    })).sessionId;
+    const rect = await waitFor('the restored window', async () => {
+      const r = await wd('GET', s('/window/rect'));
+      return r.width === 1100 && r.height === 700 && r;
+    }, 10000);
+    log(`window restored at ${rect.width}x${rect.height}`);
   }
   console.log(`desktop E2E passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
