@@ -136,6 +136,30 @@ enum Command {
     /// Accuracy harnesses for real weights.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Serve the web UI and the JSON API (docs/api.md) to a browser on this
+    /// computer. Loopback only; prints its URL, with a fresh token, first.
+    Serve {
+        /// 127.0.0.1, ::1 or localhost (other addresses are refused).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// 0 picks a free port.
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// A fixed token (at least 16 letters, digits, - or _) instead of a
+        /// random one per start.
+        #[arg(long, env = "SHOEBOX_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The built web UI (default: ui/dist of the source tree, if built).
+        #[arg(long, value_name = "DIR")]
+        ui: Option<PathBuf>,
+        /// Do not index folders in the background when they are added.
+        #[arg(long)]
+        no_scan: bool,
+        /// Do not follow the folders live (no watcher, no job queue): work
+        /// runs only when a command asks for it.
+        #[arg(long)]
+        no_watch: bool,
+    },
     /// Follow the library folders live and process background work, in the
     /// foreground, with a status line (Ctrl-C stops; work resumes next time).
     Watch(WatchArgs),
@@ -347,6 +371,25 @@ fn open_library(cli: &Cli) -> Result<Library> {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if let Command::Serve {
+        host,
+        port,
+        token,
+        ui,
+        no_scan,
+        no_watch,
+    } = &cli.command
+    {
+        let opts = ServeOptions {
+            host,
+            port: *port,
+            token: token.clone(),
+            ui: ui.clone(),
+            no_scan: *no_scan,
+            no_watch: *no_watch,
+        };
+        return serve(&cli, opts);
+    }
     let library = open_library(&cli)?;
     let json = cli.json;
     match &cli.command {
@@ -488,6 +531,7 @@ fn run(cli: Cli) -> Result<()> {
             let (tag, was_on) = library.remove_tag(id, &tag.join(" "))?;
             output::tag_changed(json, id, &tag, false, was_on)
         }
+        Command::Serve { .. } => unreachable!("handled above"),
         Command::Watch(args) => watch(&library, &cli, args),
         Command::Jobs { command } => jobs_command(
             &library,
@@ -502,6 +546,74 @@ fn run(cli: Cli) -> Result<()> {
             output::eval_tags(json, &report)
         }
     }
+}
+
+struct ServeOptions<'a> {
+    host: &'a str,
+    port: u16,
+    token: Option<String>,
+    ui: Option<PathBuf>,
+    no_scan: bool,
+    no_watch: bool,
+}
+
+fn serve(cli: &Cli, o: ServeOptions<'_>) -> Result<()> {
+    let ServeOptions {
+        host,
+        port,
+        token,
+        ui,
+        no_scan,
+        no_watch,
+    } = o;
+    use std::io::Write;
+    let dir = match &cli.library {
+        Some(dir) => dir.clone(),
+        None => Library::default_dir()?,
+    };
+    let mut opts = shoebox_api::ApiOptions::new(&dir);
+    opts.model = cli.model.clone();
+    opts.device = cli.device;
+    opts.scan_on_add = !no_scan;
+    let state = shoebox_api::ApiState::open(opts)
+        .with_context(|| format!("opening the library in {}", dir.display()))?;
+    let ui_dir = match ui {
+        Some(dir) if dir.join("index.html").is_file() => Some(dir),
+        Some(dir) => anyhow::bail!(
+            "{} has no index.html: build the UI with `npm --prefix ui run build` and pass ui/dist",
+            dir.display()
+        ),
+        None => shoebox_server::default_ui_dir(),
+    };
+    let server = shoebox_server::Server::start(shoebox_server::ServeConfig {
+        state: state.clone(),
+        host: host.to_string(),
+        port,
+        token,
+        ui_dir: ui_dir.clone(),
+    })?;
+    // The first stdout line is the URL (scripts and tests read it).
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", server.url())?;
+    out.flush()?;
+    drop(out);
+    eprintln!(
+        "Shoebox is serving {} on {} (UI: {}). Open the URL above; Ctrl-C stops.",
+        dir.display(),
+        server.addr(),
+        ui_dir.map_or_else(|| "not built".to_string(), |d| d.display().to_string()),
+    );
+    if !no_watch && !no_scan {
+        state
+            .start_live()
+            .context("starting the live library (use --no-watch to serve without it)")?;
+    }
+    let stop = server.stop_handle();
+    ctrlc::set_handler(move || stop.stop()).context("installing the Ctrl-C handler")?;
+    server.wait();
+    state.stop_live()?;
+    eprintln!("stopped");
+    Ok(())
 }
 
 fn tags_command(library: &Library, cli: &Cli, command: &TagsCommand) -> Result<()> {

@@ -46,6 +46,23 @@ pub enum EngineError {
     #[error("{0}")]
     Invalid(String),
 
+    /// A duplicate group id that is not (or no longer) proposed.
+    #[error("no duplicate group {0}: it was resolved or ignored, or its members changed; list groups again with `shoebox dupes`")]
+    GroupNotFound(String),
+
+    /// A photo without a vector for the model a request needs.
+    #[error("photo {id} has no embedding for {model} yet; run `shoebox embed` first")]
+    NotEmbedded { id: i64, model: String },
+
+    /// None of a photo's files can be reached (its folder is missing).
+    #[error("photo {0} is offline: none of its files can be reached")]
+    Offline(i64),
+
+    /// The request contradicts the library's state (e.g. similar shots
+    /// resolved without choosing the one to keep).
+    #[error("{0}")]
+    Conflict(String),
+
     #[error(transparent)]
     Model(#[from] shoebox_model::Error),
 

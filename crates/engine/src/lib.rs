@@ -1,6 +1,7 @@
 //! Shoebox engine: the catalog, ingest and every feature the shells (CLI,
 //! desktop app, HTTP server) expose. Shells talk to [`Library`] only.
 
+pub mod browse;
 pub mod catalog;
 pub mod dupes;
 pub mod embed;

@@ -29,6 +29,8 @@ pub struct Library {
     thumbs: ThumbCache,
     /// Loaded on the first search, then kept in sync with the catalog.
     index: RefCell<Option<VectorIndex>>,
+    /// The timeline order, loaded on first use, kept in sync the same way.
+    timeline: RefCell<Option<crate::browse::TimelineCache>>,
 }
 
 impl Library {
@@ -60,11 +62,21 @@ impl Library {
             catalog,
             thumbs,
             index: RefCell::new(None),
+            timeline: RefCell::new(None),
         })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub(crate) fn timeline_cache(&self) -> &RefCell<Option<crate::browse::TimelineCache>> {
+        &self.timeline
+    }
+
+    /// The thumbnail cache folder.
+    pub fn thumbs_dir(&self) -> &Path {
+        self.thumbs.dir()
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -206,11 +218,7 @@ impl Library {
             .iter()
             .map(PathBuf::from)
             .find(|p| p.is_file())
-            .ok_or_else(|| {
-                EngineError::Invalid(format!(
-                    "photo {id} is offline: none of its files can be reached"
-                ))
-            })?;
+            .ok_or(EngineError::Offline(id))?;
         let (w, h) = (info.width.max(1), info.height.max(1));
         let min_edge = ((size as u64 * w.min(h) as u64).div_ceil(w.max(h) as u64)) as u32;
         let upright = decode::load_upright(&source, min_edge.max(1), info.orientation)
@@ -343,6 +351,7 @@ impl Library {
         id: i64,
         opts: &SearchOptions,
     ) -> Result<SearchResults> {
+        self.info(id)?;
         let vectors = QueryVectors {
             like: Some(self.photo_vector(model, id)?),
             ..Default::default()
@@ -361,12 +370,12 @@ impl Library {
     }
 
     fn photo_vector(&self, model: &LoadedModel, id: i64) -> Result<Vec<f32>> {
-        self.catalog.embedding(id, model.row.id)?.ok_or_else(|| {
-            EngineError::Invalid(format!(
-                "photo {id} has no embedding for {} yet; run `shoebox embed` first",
-                model.row.key
-            ))
-        })
+        self.catalog
+            .embedding(id, model.row.id)?
+            .ok_or_else(|| EngineError::NotEmbedded {
+                id,
+                model: model.row.key.clone(),
+            })
     }
 
     /// Runs `f` on the search index for `model`, loading it on first use

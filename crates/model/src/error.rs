@@ -31,6 +31,9 @@ pub enum Error {
         message: String,
     },
 
+    #[error("the download was cancelled (partial files are kept; downloading again resumes)")]
+    Cancelled,
+
     #[error("tokenizer: {0}")]
     Tokenizer(String),
 

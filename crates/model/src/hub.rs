@@ -8,7 +8,9 @@
 //! mode and no cache-first lookup for a whole model, which this module adds:
 //! a desktop app should not touch the network once the model is there.
 
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use hf_hub::api::sync::{ApiBuilder, ApiError};
@@ -91,6 +93,10 @@ pub struct ResolveOptions {
     pub progress: Option<Arc<dyn DownloadProgress>>,
     /// Retries of a failed transfer; each resumes where the last stopped.
     pub retries: usize,
+    /// Set it to stop a download within a chunk: resolution fails with
+    /// [`Error::Cancelled`]; partial files stay, so a later download
+    /// resumes.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for ResolveOptions {
@@ -102,6 +108,7 @@ impl std::fmt::Debug for ResolveOptions {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("progress", &self.progress.is_some())
             .field("retries", &self.retries)
+            .field("cancel", &self.cancel.is_some())
             .finish()
     }
 }
@@ -148,6 +155,7 @@ impl ResolveOptions {
             token: env_nonempty("HF_TOKEN"),
             progress: None,
             retries: 5,
+            cancel: None,
         }
     }
 
@@ -375,16 +383,30 @@ fn resolve_hub(
             None => api.insert(build_api(opts)?),
         };
         let hub = api.repo(hf_repo.clone());
+        let cancel = opts.cancel.clone();
+        let download = |file: &'static str| {
+            if cancel.as_ref().is_some_and(|c| c.load(Ordering::SeqCst)) {
+                return Err(Error::Cancelled);
+            }
+            let adapter = Adapter::new(file, progress.clone(), cancel.clone());
+            // The adapter stops a transfer by unwinding out of hf-hub with
+            // a `Cancelled` payload (its lock guard and partial file are
+            // dropped as usual); any other panic goes on unwinding.
+            match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                hub.download_with_progress(file, adapter)
+            })) {
+                Ok(result) => Ok(result),
+                Err(payload) if payload.is::<Cancelled>() => Err(Error::Cancelled),
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        };
         for file in missing {
             tracing::info!(model = %id, file, "downloading");
-            let result = hub.download_with_progress(file, Adapter::new(file, progress.clone()));
+            let result = download(file)?;
             let result = match result {
                 Err(e) if file == "model.safetensors" && status_of(&e) == Some(404) => {
                     tracing::info!(model = %id, "no model.safetensors; trying {WEIGHTS_FALLBACK}");
-                    hub.download_with_progress(
-                        WEIGHTS_FALLBACK,
-                        Adapter::new(WEIGHTS_FALLBACK, progress.clone()),
-                    )
+                    download(WEIGHTS_FALLBACK)?
                 }
                 other => other,
             };
@@ -464,6 +486,7 @@ fn download_error(repo: &str, revision: &str, file: &str, endpoint: &str, e: Api
 struct Adapter {
     file: &'static str,
     sink: Option<Arc<dyn DownloadProgress>>,
+    cancel: Option<Arc<AtomicBool>>,
     total: u64,
     done: u64,
     last_emit: u64,
@@ -471,10 +494,15 @@ struct Adapter {
 }
 
 impl Adapter {
-    fn new(file: &'static str, sink: Option<Arc<dyn DownloadProgress>>) -> Self {
+    fn new(
+        file: &'static str,
+        sink: Option<Arc<dyn DownloadProgress>>,
+        cancel: Option<Arc<AtomicBool>>,
+    ) -> Self {
         Self {
             file,
             sink,
+            cancel,
             total: 0,
             done: 0,
             last_emit: 0,
@@ -482,6 +510,9 @@ impl Adapter {
         }
     }
 }
+
+/// The unwinding payload of a cancelled transfer.
+struct Cancelled;
 
 /// Enough resolution for a progress bar without a callback per read.
 const EMIT_EVERY: u64 = 256 * 1024;
@@ -494,6 +525,14 @@ impl hf_hub::api::Progress for Adapter {
     }
 
     fn update(&mut self, size: usize) {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::SeqCst))
+        {
+            // No panic hook runs for `resume_unwind`: nothing is printed.
+            std::panic::resume_unwind(Box::new(Cancelled));
+        }
         self.done += size as u64;
         let Some(sink) = &self.sink else { return };
         if !self.started {

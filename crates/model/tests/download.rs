@@ -37,6 +37,7 @@ fn options(endpoint: &str, cache: &Path, offline: bool) -> (ResolveOptions, Even
         token: None,
         progress: None,
         retries: 3,
+        cancel: None,
     }
     .with_progress(move |e: DownloadEvent<'_>| {
         let line = match e {
@@ -234,4 +235,41 @@ fn missing_repo_and_pytorch_fallback() {
     let dir = resolve_model("test-org/old-style", &opts).unwrap();
     assert!(dir.path.join("pytorch_model.bin").is_file());
     assert!(!dir.path.join("model.safetensors").exists());
+}
+
+#[test]
+fn a_cancelled_download_stops_and_a_later_one_resumes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let files = tiny_model_files();
+    let hub = Hub::start(files.clone(), &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("hub");
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let opts = ResolveOptions {
+        endpoint: hub.endpoint.clone(),
+        cache_dir: cache.clone(),
+        offline: false,
+        token: None,
+        progress: None,
+        retries: 0,
+        cancel: Some(Arc::clone(&cancel)),
+    }
+    .with_progress(move |e: DownloadEvent<'_>| {
+        // Cancel as soon as the weights start: the next chunk stops it.
+        if let DownloadEvent::Started { file, .. } = e {
+            if file == "model.safetensors" {
+                flag.store(true, Ordering::SeqCst);
+            }
+        }
+    });
+    let err = resolve_model("test-org/clip-tiny@main", &opts).unwrap_err();
+    assert!(matches!(err, Error::Cancelled), "{err:?}");
+    assert!(err.to_string().contains("cancelled"));
+
+    // Without the flag, the same call completes (and loads).
+    cancel.store(false, Ordering::SeqCst);
+    let (again, _) = options(&hub.endpoint, &cache, false);
+    let dir = resolve_model("test-org/clip-tiny@main", &again).unwrap();
+    assert_same_files(&dir.path, &files);
 }

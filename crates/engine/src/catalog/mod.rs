@@ -1,6 +1,7 @@
 //! The SQLite catalog: schema, migrations and every query. Other modules never
 //! write SQL; they call the functions here.
 
+mod browse;
 mod dupes;
 mod embeddings;
 mod jobs;
@@ -17,6 +18,7 @@ use rusqlite::Connection;
 
 use crate::error::{EngineError, Result};
 
+pub use browse::{GridPhoto, MonthCount, PhotoFile, TaggedPhoto};
 pub use dupes::{
     merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, ResolutionRecord,
     TrashedFile,
@@ -27,7 +29,7 @@ pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
-pub use search::{Changes, IndexRow, IndexSink};
+pub use search::{Changes, HitRow, IndexRow, IndexSink};
 pub(crate) use tags::import_keywords;
 pub use tags::{
     AutoTagDiff, PhotoTag, TagCount, TagDef, TagExamples, SOURCE_AUTO, SOURCE_IMPORTED, SOURCE_USER,

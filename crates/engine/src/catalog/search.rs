@@ -261,26 +261,43 @@ impl Catalog {
 
     /// For a page of results: one readable path and the date of each photo
     /// that is still visible. Photos that vanished are simply absent.
-    pub fn hit_rows(&self, ids: &[i64]) -> Result<HashMap<i64, (String, Option<String>)>> {
+    pub fn hit_rows(&self, ids: &[i64]) -> Result<HashMap<i64, HitRow>> {
         let mut out = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let mut stmt = self.conn.prepare(&format!(
                 "SELECT p.id, (SELECT f.display_path FROM files f JOIN roots r ON r.id = f.root_id
                                WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1
-                               ORDER BY f.id LIMIT 1), p.taken_at
+                               ORDER BY f.id LIMIT 1), p.taken_at, p.width, p.height
                  FROM photos p WHERE p.id IN ({}) AND {VISIBLE}",
                 id_list(chunk)
             ))?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    HitRow {
+                        path: r.get(1)?,
+                        taken_at: r.get(2)?,
+                        width: r.get(3)?,
+                        height: r.get(4)?,
+                    },
+                ))
             })?;
             for row in rows {
-                let (id, path, taken) = row?;
-                out.insert(id, (path, taken));
+                let (id, hit) = row?;
+                out.insert(id, hit);
             }
         }
         Ok(out)
     }
+}
+
+/// What a search result shows of a photo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitRow {
+    pub path: String,
+    pub taken_at: Option<String>,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// The root folder's own name and every folder below it down to the file's

@@ -126,6 +126,31 @@ pub struct Group {
     pub notes: Vec<String>,
 }
 
+impl Group {
+    /// The facts that differ between members, for a UI to highlight: any
+    /// of `resolution`, `bytes`, `taken_at`, `folder`.
+    pub fn differences(&self) -> Vec<&'static str> {
+        fn differ<T: PartialEq>(members: &[Member], f: impl Fn(&Member) -> T) -> bool {
+            members.windows(2).any(|w| f(&w[0]) != f(&w[1]))
+        }
+        let m = &self.members;
+        let folder = |m: &Member| {
+            std::path::Path::new(&m.path)
+                .parent()
+                .map(|p| p.to_path_buf())
+        };
+        [
+            ("resolution", differ(m, |m| (m.width, m.height))),
+            ("bytes", differ(m, |m| m.bytes)),
+            ("taken_at", differ(m, |m| m.taken_at.clone())),
+            ("folder", differ(m, folder)),
+        ]
+        .into_iter()
+        .filter_map(|(name, d)| d.then_some(name))
+        .collect()
+    }
+}
+
 /// Thresholds, tuned on `../shared/data/neardup-dev` (see
 /// `examples/neardup_eval.rs` and docs/duplicates.md).
 #[derive(Debug, Clone, PartialEq)]
@@ -177,5 +202,38 @@ impl Default for Params {
             similar_undated_min_cosine: 0.95,
             undated_pair_budget: 50_000_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: i64, path: &str, w: u32, bytes: u64) -> Member {
+        Member {
+            id,
+            photo_id: id,
+            path: path.into(),
+            paths: vec![path.into()],
+            width: w,
+            height: w,
+            bytes,
+            taken_at: Some("2020-01-01T00:00:00Z".into()),
+            hash: format!("{id:064x}"),
+        }
+    }
+
+    #[test]
+    fn differences_name_what_differs() {
+        let group = Group {
+            id: "n1".into(),
+            tier: Tier::Near,
+            kind: GroupKind::Photos,
+            members: vec![member(1, "/a/x.jpg", 100, 5), member(2, "/b/y.jpg", 50, 5)],
+            keep: 1,
+            reason: String::new(),
+            notes: Vec::new(),
+        };
+        assert_eq!(group.differences(), ["resolution", "folder"]);
     }
 }

@@ -341,9 +341,8 @@ fn restore(
 
 /// The group with this id among `groups`, with a helpful error otherwise.
 pub(crate) fn find<'a>(groups: &'a [Group], id: &str) -> Result<&'a Group> {
-    groups.iter().find(|g| g.id == id).ok_or_else(|| {
-        EngineError::Invalid(format!(
-            "no duplicate group {id}: it was resolved or ignored, or its members changed; list groups again with `shoebox dupes`"
-        ))
-    })
+    groups
+        .iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| EngineError::GroupNotFound(id.to_string()))
 }

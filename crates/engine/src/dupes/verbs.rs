@@ -57,7 +57,7 @@ impl Library {
         let (photos, groups) = self.grouping(&Params::default(), None)?;
         let group = resolve::find(&groups, group_id)?;
         if group.tier == Tier::Similar && keep.is_none() {
-            return Err(EngineError::Invalid(format!(
+            return Err(EngineError::Conflict(format!(
                 "group {group_id} holds similar shots, not duplicates: choose the one to keep with --keep ID"
             )));
         }

@@ -1,12 +1,14 @@
 //! Search: a typed query (see [`query`]) against the in-memory index, with
 //! a relevance cut-off, exact re-ranking, date sort and pagination.
 
+mod chips;
 mod index;
 mod quant;
 pub mod query;
 
 use serde::Serialize;
 
+pub use chips::{chips, Chip};
 pub use index::{Predicate, Scored, VectorIndex};
 pub use query::{parse, Filters, Query, QueryError};
 
@@ -100,6 +102,9 @@ pub struct Hit {
     /// Cosine similarity to the query (null for filter-only searches).
     pub score: Option<f32>,
     pub taken_at: Option<String>,
+    /// Upright size in pixels.
+    pub width: u32,
+    pub height: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -290,11 +295,13 @@ pub fn execute(
     let results = page
         .into_iter()
         .filter_map(|(id, score)| {
-            rows.get(&id).map(|(path, taken)| Hit {
+            rows.get(&id).map(|row| Hit {
                 id,
-                path: path.clone(),
+                path: row.path.clone(),
                 score,
-                taken_at: taken.clone(),
+                taken_at: row.taken_at.clone(),
+                width: row.width,
+                height: row.height,
             })
         })
         .collect();

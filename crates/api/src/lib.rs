@@ -1,0 +1,16 @@
+//! Shoebox's command API: one table of named commands with JSON arguments
+//! and results, shared by every shell. The Tauri app's invoke handler and
+//! the HTTP server (`shoebox serve`) both call [`dispatch`]; the contract
+//! is docs/api.md. Transport-free: no HTTP or Tauri types here.
+
+mod commands;
+pub mod error;
+pub mod events;
+pub mod images;
+mod state;
+
+pub use commands::{allows_get, dispatch, COMMANDS};
+pub use error::{status_for, ApiError, ErrorBody};
+pub use events::EventBus;
+pub use images::{image, parse_image_path, ImageKind, ImageReply};
+pub use state::{ApiOptions, ApiState};
