@@ -8,4 +8,16 @@ bash scripts/prereqs.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The web UI: types, unit tests (transports mocked), the production build
+# (which also checks it runs under a `default-src 'self'` CSP).
+npm --prefix ui run check
+npm --prefix ui test
+npm --prefix ui run build
+
 cargo test --workspace --locked
+
+# The real UI in a real browser on the real engine: `shoebox serve` on a
+# library built from the cc0 fixtures, driven by playwright-core in Debian's
+# Chromium; screenshots in target/ui-e2e/.
+SHOEBOX_BIN="${CARGO_TARGET_DIR:-target}/debug/shoebox" node ui/scripts/e2e-serve.mjs target/ui-e2e
