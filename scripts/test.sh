@@ -8,7 +8,22 @@ bash scripts/prereqs.sh
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# The web UI: types, unit tests (transports mocked), the production build
+# (which also checks it runs under a `default-src 'self'` CSP).
+npm --prefix ui run check
+npm --prefix ui test
+npm --prefix ui run build
+
 cargo test --workspace --locked
-# The desktop app end to end (tauri-driver + WebKitWebDriver under Xvfb);
-# about a minute on top of the workspace build (README, "Desktop app").
+
+# The real UI in a real browser on the real engine: `shoebox serve` on a
+# library built from the cc0 fixtures, driven by playwright-core in Debian's
+# Chromium; screenshots in target/ui-e2e/.
+SHOEBOX_BIN="${CARGO_TARGET_DIR:-target}/debug/shoebox" node ui/scripts/e2e-serve.mjs target/ui-e2e
+
+# The desktop app end to end (tauri-driver + WebKitWebDriver under Xvfb):
+# open, search, open a photo, live arrival, window state; about a minute on
+# top of the workspace build (README, "Desktop app"). Screenshots in
+# target/e2e-screenshots/.
 bash tests/desktop/run.sh

@@ -592,6 +592,12 @@ fn serve(cli: &Cli, o: ServeOptions<'_>) -> Result<()> {
         token,
         ui_dir: ui_dir.clone(),
     })?;
+    // Before the URL goes out: whoever reads it may ask for status at once.
+    if !no_watch && !no_scan {
+        state
+            .start_live()
+            .context("starting the live library (use --no-watch to serve without it)")?;
+    }
     // The first stdout line is the URL (scripts and tests read it).
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", server.url())?;
@@ -603,11 +609,6 @@ fn serve(cli: &Cli, o: ServeOptions<'_>) -> Result<()> {
         server.addr(),
         ui_dir.map_or_else(|| "not built".to_string(), |d| d.display().to_string()),
     );
-    if !no_watch && !no_scan {
-        state
-            .start_live()
-            .context("starting the live library (use --no-watch to serve without it)")?;
-    }
     let stop = server.stop_handle();
     ctrlc::set_handler(move || stop.stop()).context("installing the Ctrl-C handler")?;
     server.wait();

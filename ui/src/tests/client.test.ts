@@ -60,6 +60,6 @@ describe('typed client', () => {
     const c = createClient(new FakeTransport());
     expect(c.thumbUrl(4)).toBe('/thumb/4?size=256');
     expect(c.previewUrl(4)).toBe('/preview/4');
-    await expect(c.revealInShell('/x')).resolves.toBe(false);
+    await expect(c.revealLibrary()).resolves.toBe(false);
   });
 });

@@ -166,12 +166,13 @@ describe('TauriTransport (mockIPC)', () => {
     expect(new TauriTransport().imageUrl('thumb', 3)).toBe('http://shoebox.localhost/thumb/3?size=256');
   });
 
-  it('reveals a file through the opener plugin', async () => {
+  it('opens the library folder through the shell command, not a webview capability', async () => {
     const seen: unknown[] = [];
     mockIPC((cmd, args) => {
       seen.push([cmd, args]);
+      return { path: '/lib', revealed: true };
     });
-    await expect(new TauriTransport().revealPath('/p/a.jpg')).resolves.toBe(true);
-    expect(seen).toEqual([['plugin:opener|reveal_item_in_dir', { paths: ['/p/a.jpg'] }]]);
+    await expect(new TauriTransport().revealLibrary()).resolves.toBe(true);
+    expect(seen).toEqual([['reveal_library', {}]]);
   });
 });

@@ -73,8 +73,8 @@ export function createClient(transport: Transport) {
     jobsPause: (kinds: string[] = []) => call<{ paused: string[] }>('jobs_pause', { kinds }),
     jobsResume: (kinds: string[] = []) => call<{ paused: string[] }>('jobs_resume', { kinds }),
 
-    // Shell-only action: reveal a file in the OS file manager (Tauri); false over HTTP.
-    revealInShell: (path: string) => (transport.revealPath ? transport.revealPath(path) : Promise.resolve(false)),
+    // Shell-only action: open the library's data folder (Tauri); false over HTTP.
+    revealLibrary: () => (transport.revealLibrary ? transport.revealLibrary() : Promise.resolve(false)),
   };
 }
 

@@ -128,6 +128,8 @@ export interface Photo {
 export interface Reveal {
   id: number;
   path: string;
+  /** Set by the desktop shell: it already opened the folder in the OS file manager. */
+  revealed?: boolean;
   folder: string;
   online: boolean;
 }

@@ -30,11 +30,14 @@ export class TauriTransport implements Transport {
     return `${this.protocolBase}${kind}/${id}${query}`;
   }
 
-  /** The opener plugin's reveal (`opener:allow-reveal-item-in-dir` capability). */
-  async revealPath(path: string): Promise<boolean> {
+  /**
+   * The shell's own `reveal_library` command. The webview gets no opener
+   * capability: revealing any path it names would be broader than needed.
+   */
+  async revealLibrary(): Promise<boolean> {
     try {
-      await invoke('plugin:opener|reveal_item_in_dir', { paths: [path] });
-      return true;
+      const r = await invoke<{ revealed?: boolean }>('reveal_library', {});
+      return !!r?.revealed;
     } catch {
       return false;
     }

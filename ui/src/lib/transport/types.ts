@@ -22,10 +22,10 @@ export interface Transport {
   /** Listen to engine events; returns a function that stops listening. */
   subscribe(onEvent: EventHandler): () => void;
   /**
-   * Shell action, not a command: show a file in the OS file manager.
-   * Resolves false where the shell cannot (the browser over HTTP).
+   * Shell action, not a command: open the library's data folder in the OS
+   * file manager. Resolves false where the shell cannot (the browser over HTTP).
    */
-  revealPath?(path: string): Promise<boolean>;
+  revealLibrary?(): Promise<boolean>;
 }
 
 /** Every failed call rejects with this. */
