@@ -6,8 +6,16 @@ set -euo pipefail
 # libimage-exiftool-perl: the tag tests read XMP sidecars back with exiftool.
 # chromium: the browser walk of the UI (playwright-core drives Debian's
 # Chromium; Playwright's own browser download does not work offline).
-# imagemagick: that walk generates photos with `convert`.
+# imagemagick: that walk generates photos with `convert` (so does the
+# desktop E2E, which also takes screenshots with it).
 APT_PACKAGES=(build-essential pkg-config util-linux libimage-exiftool-perl chromium imagemagick)
+# The desktop app (src-tauri, Tauri 2 on WebKitGTK) and its bundles (.deb,
+# AppImage: `file` is used by the AppImage bundler).
+APT_PACKAGES+=(curl wget file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev
+    libayatana-appindicator3-dev libxdo-dev)
+# The desktop end-to-end test (tests/desktop): a virtual X server and the
+# WebKitGTK WebDriver that tauri-driver drives.
+APT_PACKAGES+=(xvfb xauth webkit2gtk-driver)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -34,6 +42,12 @@ if command -v rustup >/dev/null 2>&1; then
     done
 fi
 
+# tauri-driver: the WebDriver proxy for the desktop E2E (2.1.0 is the latest
+# stable; the 3.x versions are alphas). About 30 s, only when missing.
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    cargo install tauri-driver --locked --version 2.1.0
+fi
+
 # The web UI's packages (lockfile; nothing is downloaded when they are there).
 if ! command -v npm >/dev/null 2>&1; then
     sudo_if_needed apt-get update -qq
@@ -42,4 +56,8 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ ! -d "$root/ui/node_modules" ] || [ "$root/ui/package-lock.json" -nt "$root/ui/node_modules/.package-lock.json" ]; then
     npm ci --prefix "$root/ui" --no-audit --no-fund
+fi
+# The Tauri CLI (root package.json) for building the desktop app.
+if [ ! -d "$root/node_modules/@tauri-apps/cli" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$root" --no-audit --no-fund
 fi

@@ -21,3 +21,9 @@ cargo test --workspace --locked
 # library built from the cc0 fixtures, driven by playwright-core in Debian's
 # Chromium; screenshots in target/ui-e2e/.
 SHOEBOX_BIN="${CARGO_TARGET_DIR:-target}/debug/shoebox" node ui/scripts/e2e-serve.mjs target/ui-e2e
+
+# The desktop app end to end (tauri-driver + WebKitWebDriver under Xvfb):
+# open, search, open a photo, live arrival, window state; about a minute on
+# top of the workspace build (README, "Desktop app"). Screenshots in
+# target/e2e-screenshots/.
+bash tests/desktop/run.sh
