@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shoebox_engine::dupes::Tier;
+use shoebox_engine::model::DeviceChoice;
 use shoebox_engine::model::{DownloadEvent, ResolveOptions};
 use shoebox_engine::search::{self, Query, SearchOptions, SearchResults, Sort};
 use shoebox_engine::tags::SidecarNaming;
@@ -611,12 +612,17 @@ fn folders_remove(state: &ApiState, a: FolderIdArgs) -> Out {
 
 fn settings_value(state: &ApiState, library: &Library) -> Out {
     let xmp = library.xmp_settings()?;
-    let (_, device) = shoebox_engine::model::select_device(state.options().device);
+    let choice = state.device(library);
+    let (_, device) = shoebox_engine::model::select_device(choice);
     Ok(json!({
         "xmp": xmp,
         "thumbnails": library.thumbnail_cache()?,
         "library": library.dir(),
         "device": device.name,
+        "device_choice": choice.to_string(),
+        "devices": ["auto", "cpu", "cuda", "metal"],
+        "device_reason": device.fallback_reason,
+        "device_locked": state.options().device != DeviceChoice::Auto,
     }))
 }
 
@@ -629,6 +635,7 @@ fn settings_get(state: &ApiState, _: NoArgs) -> Out {
 #[serde(deny_unknown_fields)]
 struct SettingsArgs {
     xmp: Option<XmpArgs>,
+    device: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -650,8 +657,23 @@ fn settings_set(state: &ApiState, a: SettingsArgs) -> Out {
         }
         library.set_xmp_settings(&settings)?;
     }
+    let mut device_changed = false;
+    if let Some(d) = a.device {
+        let choice: DeviceChoice = d.parse().map_err(|e: shoebox_engine::model::Error| {
+            ApiError::Engine(EngineError::Invalid(e.to_string()))
+        })?;
+        device_changed = choice != state.device(&library);
+        library
+            .catalog()
+            .set_setting(crate::state::DEVICE_SETTING, &choice.to_string())?;
+    }
     let out = settings_value(state, &library)?;
     drop(library);
+    if device_changed {
+        // The model is loaded again on the new device (the live engine
+        // restarts with it).
+        state.model_changed()?;
+    }
     state.events().changed("settings", None);
     Ok(out)
 }
@@ -752,11 +774,11 @@ fn run_download(state: &ApiState, spec: &str, use_it: bool, cancel: Arc<AtomicBo
     let result = (|| -> Result<(), ApiError> {
         let library = Library::open(state.library_dir())?;
         if use_it {
-            library.use_model(spec, state.options().device, &resolve)?;
+            library.use_model(spec, state.device(&library), &resolve)?;
             drop(library);
             state.model_changed()?;
         } else {
-            library.load_model(Some(spec), state.options().device, &resolve)?;
+            library.load_model(Some(spec), state.device(&library), &resolve)?;
         }
         Ok(())
     })();
@@ -806,9 +828,10 @@ fn use_model(state: &ApiState, spec: &str) -> Out {
         progress: None,
         ..state.options().resolve.clone()
     };
-    let loaded = state
-        .library()
-        .use_model(spec, state.options().device, &resolve)?;
+    let loaded = {
+        let library = state.library();
+        library.use_model(spec, state.device(&library), &resolve)?
+    };
     let out = json!({"active": loaded.row.key, "key": loaded.row.key, "dim": loaded.row.dim});
     state.events().changed("models", None);
     // Photos without a vector for this model get one in the background.

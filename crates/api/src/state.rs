@@ -17,6 +17,9 @@ use shoebox_engine::tags::RetagOptions;
 use shoebox_engine::Library;
 
 use crate::error::ApiError;
+
+/// Catalog setting: the device chosen in Settings (`auto`, `cpu`, `cuda`, `metal`).
+pub(crate) const DEVICE_SETTING: &str = "model.device";
 use crate::events::EventBus;
 
 /// How the shell opened the library.
@@ -166,10 +169,26 @@ impl ApiState {
             progress: None,
             ..self.inner.opts.resolve.clone()
         };
-        let loaded = library.load_model(explicit, self.inner.opts.device, &resolve)?;
+        let loaded = library.load_model(explicit, self.device(library), &resolve)?;
         let loaded = Arc::new(loaded);
         *slot = Some(Arc::clone(&loaded));
         Ok(loaded)
+    }
+
+    /// The device models run on: the one named at start (`--device`,
+    /// `SHOEBOX_DEVICE`) when it is not `auto`, else the library's setting
+    /// (Settings → device), else `auto`.
+    pub(crate) fn device(&self, library: &Library) -> DeviceChoice {
+        if self.inner.opts.device != DeviceChoice::Auto {
+            return self.inner.opts.device;
+        }
+        library
+            .catalog()
+            .setting(DEVICE_SETTING)
+            .ok()
+            .flatten()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default()
     }
 
     /// Forgets the loaded model (the active one changed).
@@ -195,7 +214,7 @@ impl ApiState {
             };
             let model = library.model_slot(
                 self.inner.opts.model.as_deref(),
-                self.inner.opts.device,
+                self.device(&library),
                 resolve,
             )?;
             let bus = Arc::clone(&self.inner.bus);

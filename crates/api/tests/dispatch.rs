@@ -122,3 +122,38 @@ fn errors_have_stable_codes() {
         }
     }
 }
+
+#[test]
+fn the_device_is_a_library_setting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let st = state(&tmp);
+    let s = dispatch(&st, "settings_get", Value::Null).unwrap();
+    assert_eq!(s["device_choice"], "auto");
+    assert_eq!(s["devices"], json!(["auto", "cpu", "cuda", "metal"]));
+    assert_eq!(s["device_locked"], false);
+
+    let s = dispatch(&st, "settings_set", json!({"device": "cpu"})).unwrap();
+    assert_eq!(
+        (&s["device_choice"], &s["device"]),
+        (&json!("cpu"), &json!("cpu"))
+    );
+    // Kept in the catalog: another process on the library sees it.
+    drop(st);
+    let st = state(&tmp);
+    let s = dispatch(&st, "settings_get", Value::Null).unwrap();
+    assert_eq!(s["device_choice"], "cpu");
+
+    // An accelerator this build or machine lacks falls back to the CPU and
+    // says why.
+    let s = dispatch(&st, "settings_set", json!({"device": "cuda"})).unwrap();
+    assert_eq!(s["device_choice"], "cuda");
+    if s["device"] == "cpu" {
+        assert!(
+            s["device_reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{s}"
+        );
+    }
+
+    let err = dispatch(&st, "settings_set", json!({"device": "tpu"})).unwrap_err();
+    assert_eq!(err.code(), "invalid");
+}

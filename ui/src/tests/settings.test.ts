@@ -10,6 +10,7 @@ function setup() {
     { id: 2, path: '/media/usb/Photos', online: false, last_scan_at: null, watch: 'offline' },
   ];
   let xmp = { write_on_change: false, naming: 'append' as const };
+  let choice = 'auto';
   const { app, transport } = makeApp({
     folders: () => ({ folders }),
     folders_add: (a) => {
@@ -23,18 +24,40 @@ function setup() {
       folders = folders.filter((x) => x.id !== a.id);
       return f;
     },
-    settings_get: () => ({ xmp, thumbnails: { bytes: 48210944, files: 12911 }, library: '/home/me/.local/share/shoebox', device: 'cpu' }),
+    settings_get: () => current(),
     settings_set: (a) => {
       xmp = { ...xmp, ...a.xmp };
-      return { xmp, thumbnails: { bytes: 48210944, files: 12911 }, library: '/home/me/.local/share/shoebox', device: 'cpu' };
+      if (a.device) choice = a.device;
+      return current();
     },
     models: () => ({ active: null, models: [], download: null }),
+  });
+  const current = () => ({
+    xmp,
+    thumbnails: { bytes: 48210944, files: 12911 },
+    library: '/home/me/.local/share/shoebox',
+    device: 'cpu',
+    device_choice: choice,
+    devices: ['auto', 'cpu', 'cuda', 'metal'],
+    device_reason: choice === 'cuda' ? 'this build has no CUDA support' : null,
+    device_locked: false,
   });
   renderWith(Settings, app);
   return { app, transport };
 }
 
 describe('settings', () => {
+  it('chooses the device and says why an accelerator is not used', async () => {
+    const { transport } = setup();
+    const select = await screen.findByLabelText(/Run the model on/);
+    expect(select).toHaveValue('auto');
+    await fireEvent.change(select, { target: { value: 'cuda' } });
+    await flush();
+    expect(transport.named('settings_set').at(-1)!.args).toEqual({ device: 'cuda' });
+    expect(await screen.findByText('this build has no CUDA support')).toBeInTheDocument();
+    expect(screen.getByTestId('device')).toHaveTextContent('cpu');
+  });
+
   it('lists folders with their offline state', async () => {
     setup();
     const list = await screen.findByTestId('folder-list');

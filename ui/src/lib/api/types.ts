@@ -307,11 +307,20 @@ export interface Settings {
   xmp: { write_on_change: boolean; naming: 'append' | 'replace' };
   thumbnails: { bytes: number; files: number };
   library: string;
+  /** The device in use (after any fallback). */
   device: string;
+  /** What is chosen: auto, cpu, cuda or metal. */
+  device_choice?: string;
+  devices?: string[];
+  /** Why the chosen accelerator is not in use (the CPU runs instead). */
+  device_reason?: string | null;
+  /** Fixed at start (`--device` / SHOEBOX_DEVICE): the setting cannot change it. */
+  device_locked?: boolean;
 }
 
 export interface SettingsPatch {
   xmp?: Partial<Settings['xmp']>;
+  device?: string;
 }
 
 export interface ModelInfo {
