@@ -366,6 +366,8 @@ fn tags(state: &ApiState, _: NoArgs) -> Out {
 #[serde(deny_unknown_fields)]
 struct TagPhotosArgs {
     tag: String,
+    /// `auto`, `user` or `imported`: only photos whose tag came from there.
+    source: Option<String>,
     #[serde(default)]
     offset: usize,
     #[serde(default = "default_page")]
@@ -377,7 +379,11 @@ fn default_page() -> usize {
 }
 
 fn tag_photos(state: &ApiState, a: TagPhotosArgs) -> Out {
-    to_value(state.library().tag_photos(&a.tag, a.offset, a.limit)?)
+    to_value(
+        state
+            .library()
+            .tag_photos(&a.tag, a.source.as_deref(), a.offset, a.limit)?,
+    )
 }
 
 #[derive(Deserialize)]

@@ -358,7 +358,16 @@ impl Library {
 
     /// Visible photos carrying `tag` (a key or a name), newest first (the
     /// timeline's order, filtered).
-    pub fn tag_photos(&self, tag: &str, offset: usize, limit: usize) -> Result<TagPhotos> {
+    ///
+    /// `source` keeps only photos whose tag came from there (`auto`: the
+    /// suggestions still to confirm or reject).
+    pub fn tag_photos(
+        &self,
+        tag: &str,
+        source: Option<&str>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<TagPhotos> {
         check_page(limit)?;
         let vocab = self.vocabulary()?;
         let key = match vocab.lookup(tag) {
@@ -370,16 +379,19 @@ impl Library {
             let mut total = 0;
             let mut photos = Vec::new();
             for r in &cache.rows {
-                let Some((source, score)) = tagged.get(&r.id) else {
+                let Some((from, score)) = tagged.get(&r.id) else {
                     continue;
                 };
+                if source.is_some_and(|s| s != from) {
+                    continue;
+                }
                 if total >= offset && photos.len() < limit {
                     photos.push(TaggedPhoto {
                         id: r.id,
                         width: r.width,
                         height: r.height,
                         taken_at: r.taken_at.clone(),
-                        source: source.clone(),
+                        source: from.clone(),
                         score: *score,
                     });
                 }

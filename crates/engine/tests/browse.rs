@@ -190,11 +190,27 @@ fn photo_details_tags_tree_and_location() {
     let beach = tree.iter().find(|n| n.tag == "beach").unwrap();
     assert_eq!((beach.count, beach.rejected), (0, 1));
 
-    let by_tag = library.tag_photos("Golden Retriever", 0, 10).unwrap();
+    let by_tag = library.tag_photos("Golden Retriever", None, 0, 10).unwrap();
     assert_eq!(by_tag.tag, "golden retriever");
     assert_eq!(by_tag.total, 1);
     assert_eq!(by_tag.photos[0].id, id);
-    assert_eq!(library.tag_photos("nothing here", 0, 10).unwrap().total, 0);
+    let source = by_tag.photos[0].source.clone();
+    let same = library
+        .tag_photos("golden retriever", Some(&source), 0, 10)
+        .unwrap();
+    assert_eq!(same.total, 1);
+    let other = if source == "auto" { "user" } else { "auto" };
+    let none = library
+        .tag_photos("golden retriever", Some(other), 0, 10)
+        .unwrap();
+    assert_eq!(none.total, 0);
+    assert_eq!(
+        library
+            .tag_photos("nothing here", None, 0, 10)
+            .unwrap()
+            .total,
+        0
+    );
 
     let loc = library.photo_location(id).unwrap();
     assert!(loc.path.ends_with(".jpg") && loc.online);

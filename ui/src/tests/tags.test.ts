@@ -60,6 +60,17 @@ describe('tags', () => {
     expect(app.viewer).toBeNull(); // the click did not open the photo
   });
 
+  it('lists only the suggestions left to review', async () => {
+    const { transport } = setup();
+    await fireEvent.click(await screen.findByTestId('tag-dog'));
+    await screen.findByRole('grid', { name: 'Photos tagged dog' });
+    await flush();
+    expect(transport.named('tag_photos')[0].args).not.toHaveProperty('source');
+    await fireEvent.click(screen.getByRole('checkbox', { name: 'Only suggestions to review' }));
+    await flush();
+    expect(transport.named('tag_photos').at(-1)!.args).toMatchObject({ tag: 'dog', source: 'auto' });
+  });
+
   it('creates a custom tag', async () => {
     const { transport } = setup();
     await screen.findByRole('tree');

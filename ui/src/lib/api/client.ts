@@ -33,7 +33,8 @@ export function createClient(transport: Transport) {
 
     // Tags
     tags: () => call<{ tags: T.TagInfo[] }>('tags'),
-    tagPhotos: (tag: string, offset = 0, limit = 200) => call<T.TagPhotos>('tag_photos', { tag, offset, limit }),
+    tagPhotos: (tag: string, offset = 0, limit = 200, source?: 'auto' | 'user' | 'imported') =>
+      call<T.TagPhotos>('tag_photos', source ? { tag, offset, limit, source } : { tag, offset, limit }),
     tagAdd: (id: number, tag: string) => call<T.TagChange>('tag_add', { id, tag }),
     tagRemove: (id: number, tag: string) => call<T.TagChange>('tag_remove', { id, tag }),
     tagConfirm: (id: number, tag: string) => call<T.TagChange>('tag_confirm', { id, tag }),
