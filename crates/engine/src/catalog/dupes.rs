@@ -382,21 +382,26 @@ pub fn merge_photo_metadata(conn: &rusqlite::Connection, kept: i64, removed: i64
     Ok(())
 }
 
+/// A photo `p` lacking region hashes that has a readable file in an online
+/// folder (the rest wait until their folder is back).
+const MISSING_REGION_HASHES: &str = "p.crop_hashes IS NULL AND EXISTS (
+    SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
+     WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)";
+
 impl Catalog {
     /// Photos catalogued before region hashes existed (schema v6), to be
     /// analysed again by the duplicates job: `(photo id, orientation, a
     /// readable file)`. Only photos with a file in an online folder; the
     /// rest wait until their folder is back.
     pub fn photos_missing_region_hashes(&self, limit: usize) -> Result<Vec<(i64, u16, PathBuf)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT p.id, p.orientation,
                     (SELECT f.path FROM files f JOIN roots r ON r.id = f.root_id
                       WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1
-                      ORDER BY f.id LIMIT 1) AS path
-             FROM photos p
-             WHERE p.crop_hashes IS NULL AND path IS NOT NULL
-             ORDER BY p.id LIMIT ?1",
-        )?;
+                      ORDER BY f.id LIMIT 1)
+             FROM photos p WHERE {MISSING_REGION_HASHES}
+             ORDER BY p.id LIMIT ?1"
+        ))?;
         let rows = stmt.query_map([limit as i64], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -409,9 +414,7 @@ impl Catalog {
 
     pub fn count_photos_missing_region_hashes(&self) -> Result<u64> {
         Ok(self.conn.query_row(
-            "SELECT count(*) FROM photos p WHERE p.crop_hashes IS NULL AND EXISTS (
-                SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
-                 WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)",
+            &format!("SELECT count(*) FROM photos p WHERE {MISSING_REGION_HASHES}"),
             [],
             |r| r.get::<_, i64>(0),
         )? as u64)

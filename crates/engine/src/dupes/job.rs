@@ -33,7 +33,8 @@ impl JobHandler for DupesHandler {
     fn step(&mut self, cx: &JobContext) -> Result<Step> {
         let batch = cx.catalog.photos_missing_region_hashes(REGION_STEP)?;
         if !batch.is_empty() {
-            let facts = region_facts(&batch, self.threads.max(1), cx.cancel);
+            let threads = crate::ingest::worker_threads(self.threads).min(batch.len());
+            let facts = region_facts(&batch, threads, cx.cancel);
             if cx.cancel.load(Ordering::Relaxed) {
                 return Ok(Step::More { items: 0 });
             }

@@ -2,29 +2,9 @@
 
 use super::resolve::{self, Resolution, UndoReport};
 use super::{build_groups, Group, GroupKind, Params, Tier};
-use crate::catalog::{Catalog, DupeAction, DupePhoto};
+use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};
 use crate::Library;
-
-/// The groups of the catalog as it is now (one read snapshot), with the
-/// photos they were built from.
-pub(crate) fn group_catalog(
-    catalog: &Catalog,
-    params: &Params,
-    tier: Option<Tier>,
-) -> Result<(Vec<DupePhoto>, Vec<Group>)> {
-    catalog.read_snapshot(|catalog| {
-        let photos = catalog.dupe_photos()?;
-        let decisions = catalog.dupe_decisions()?;
-        let needs_vectors = tier.is_none_or(|t| t != Tier::Exact);
-        let vectors = match catalog.active_model()? {
-            Some(model) if needs_vectors => Some(catalog.all_vectors(model.id)?),
-            _ => None,
-        };
-        let groups = build_groups(&photos, vectors.as_ref(), &decisions, params, tier);
-        Ok((photos, groups))
-    })
-}
 
 impl Library {
     /// Groups of one tier, or of all tiers, with the suggested keeper.
@@ -42,7 +22,17 @@ impl Library {
         params: &Params,
         tier: Option<Tier>,
     ) -> Result<(Vec<DupePhoto>, Vec<Group>)> {
-        group_catalog(self.catalog(), params, tier)
+        self.catalog().read_snapshot(|catalog| {
+            let photos = catalog.dupe_photos()?;
+            let decisions = catalog.dupe_decisions()?;
+            let needs_vectors = tier.is_none_or(|t| t != Tier::Exact);
+            let vectors = match catalog.active_model()? {
+                Some(model) if needs_vectors => Some(catalog.all_vectors(model.id)?),
+                _ => None,
+            };
+            let groups = build_groups(&photos, vectors.as_ref(), &decisions, params, tier);
+            Ok((photos, groups))
+        })
     }
 
     /// Resolves one group: keeps `keep` (a member id; default: the

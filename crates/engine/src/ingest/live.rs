@@ -248,12 +248,7 @@ impl LiveIngest<'_> {
     }
 
     fn analyze(&self, files: &[(i64, PathBuf)]) -> Vec<Option<ScanWrite>> {
-        let threads = if self.threads == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            self.threads
-        }
-        .clamp(1, files.len().max(1));
+        let threads = super::worker_threads(self.threads).clamp(1, files.len().max(1));
         let times = StageTimes::default();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let results: Vec<std::sync::Mutex<Option<ScanWrite>>> =

@@ -13,3 +13,12 @@ pub mod walk;
 pub mod watch;
 
 pub use scan::{run_scan, ScanContext, ScanOptions, ScanProgress, ScanReport};
+
+/// Analysis threads for `requested` (0: one per core).
+pub(crate) fn worker_threads(requested: usize) -> usize {
+    if requested == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        requested
+    }
+}

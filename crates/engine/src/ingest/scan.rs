@@ -96,11 +96,7 @@ pub fn run_scan(
     };
     let discovered = AtomicU64::new(0);
     let walkers_left = AtomicU64::new(online.len() as u64);
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        opts.threads
-    };
+    let threads = super::worker_threads(opts.threads);
 
     let (walk_tx, walk_rx) = bounded::<(i64, WalkItem)>(1024);
     let (write_tx, write_rx) = bounded::<Option<ScanWrite>>(1024);
