@@ -231,13 +231,7 @@ pub fn fake_raw_with_preview(preview_jpeg: &[u8]) -> Vec<u8> {
 /// A PNG that declares `w`x`h` pixels in a few dozen bytes: a decompression
 /// bomb as far as any decoder that trusts the header is concerned.
 pub fn png_bomb(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut crc_input = kind.to_vec();
-        crc_input.extend_from_slice(data);
-        out.extend_from_slice(&crc_input);
-        out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-    }
+    let chunk = png_chunk;
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
@@ -250,6 +244,24 @@ pub fn png_bomb(w: u32, h: u32) -> Vec<u8> {
         &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
     );
     chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// Appends one PNG chunk (length, type, data, CRC).
+pub fn png_chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let mut crc_input = kind.to_vec();
+    crc_input.extend_from_slice(data);
+    out.extend_from_slice(&crc_input);
+    out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
+}
+
+/// `png` with one more chunk right after IHDR (where iCCP and text go).
+pub fn png_with_chunk(png: &[u8], kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let ihdr_end = 8 + 8 + 13 + 4;
+    let mut out = png[..ihdr_end].to_vec();
+    png_chunk(&mut out, kind, data);
+    out.extend_from_slice(&png[ihdr_end..]);
     out
 }
 

@@ -71,9 +71,12 @@ pub fn status_for(code: &str) -> u16 {
     match code {
         "bad_request" | "bad_query" => 400,
         "unauthorized" => 401,
+        "forbidden" => 403,
         "not_found" | "unknown_command" => 404,
         "method_not_allowed" => 405,
+        "timeout" => 408,
         "conflict" | "no_model" | "not_embedded" | "offline" => 409,
+        "payload_too_large" => 413,
         "invalid" => 422,
         _ => 500,
     }

@@ -334,10 +334,12 @@ fn a_file_vanishing_mid_scan_is_reported_not_fatal() {
     let catalog = shoebox_engine::catalog::Catalog::open(f.lib.catalog().path()).unwrap();
     let thumbs = shoebox_engine::ingest::thumbs::ThumbCache::new(f.lib.dir().join("thumbs"));
     let times = Default::default();
+    let journal = shoebox_engine::ingest::journal::DecodeJournal::open(f.lib.dir());
     let analyzer = shoebox_engine::ingest::analyze::Analyzer {
         catalog: &catalog,
         thumbs: &thumbs,
         times: &times,
+        journal: &journal,
     };
     // The walk listed it; by the time a worker gets to it, it is gone.
     let gone = f.photos.join("gone.jpg");

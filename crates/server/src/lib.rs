@@ -60,7 +60,6 @@ pub struct ServeConfig {
 /// `stop()` (from a Ctrl-C handler, say) and then returns.
 pub struct Server {
     shared: Arc<http::Shared>,
-    server: Arc<tiny_http::Server>,
     addr: SocketAddr,
     accept: Option<JoinHandle<()>>,
 }
@@ -68,14 +67,14 @@ pub struct Server {
 /// Stops a server from another thread (e.g. a Ctrl-C handler).
 #[derive(Clone)]
 pub struct StopHandle {
-    stop: Arc<AtomicBool>,
-    server: Arc<tiny_http::Server>,
+    shared: Arc<http::Shared>,
 }
 
 impl StopHandle {
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.server.unblock();
+        self.shared.stop.store(true, Ordering::SeqCst);
+        // `notify_one` keeps a permit if the accept loop is not waiting yet.
+        self.shared.stopped.notify_one();
     }
 }
 
@@ -148,36 +147,48 @@ impl Server {
             Some(_) => return Err(ServeError::BadToken),
             None => random_token()?,
         };
-        let server = tiny_http::Server::http(addr).map_err(|e| ServeError::Bind {
+        let bind_error = |e: std::io::Error| ServeError::Bind {
             addr,
             message: e.to_string(),
-        })?;
-        let addr = server
-            .server_addr()
-            .to_ip()
-            .expect("an IP listener has an IP address");
-        let server = Arc::new(server);
+        };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind_error)?;
+        listener.set_nonblocking(true).map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let shared = Arc::new(http::Shared {
             state: cfg.state,
             token,
             port: addr.port(),
             ui_dir: cfg.ui_dir,
             stop: Arc::new(AtomicBool::new(false)),
+            stopped: tokio::sync::Notify::new(),
         });
+        // Two workers answer requests; the engine's calls run on tokio's
+        // blocking pool, so a slow search never holds up a thumbnail.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("shoebox-http")
+            .enable_all()
+            .build()
+            .map_err(bind_error)?;
         let accept = {
-            let (server, shared) = (Arc::clone(&server), Arc::clone(&shared));
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
-                .name("shoebox-http".into())
-                .spawn(move || http::accept_loop(&server, &shared))
-                .map_err(|e| ServeError::Bind {
-                    addr,
-                    message: e.to_string(),
-                })?
+                .name("shoebox-serve".into())
+                .spawn(move || {
+                    runtime.block_on(async move {
+                        match tokio::net::TcpListener::from_std(listener) {
+                            Ok(listener) => http::accept_loop(listener, shared).await,
+                            Err(e) => tracing::error!("cannot listen: {e}"),
+                        }
+                    });
+                    // Event streams notice the stop flag within half a second.
+                    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+                })
+                .map_err(bind_error)?
         };
         tracing::info!(%addr, "serving");
         Ok(Server {
             shared,
-            server,
             addr,
             accept: Some(accept),
         })
@@ -206,8 +217,7 @@ impl Server {
 
     pub fn stop_handle(&self) -> StopHandle {
         StopHandle {
-            stop: Arc::clone(&self.shared.stop),
-            server: Arc::clone(&self.server),
+            shared: Arc::clone(&self.shared),
         }
     }
 

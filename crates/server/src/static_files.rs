@@ -4,8 +4,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use tiny_http::{Response, StatusCode};
-
 use crate::http as reply;
 
 pub(crate) const NO_UI_PAGE: &str = r#"<!doctype html>
@@ -105,12 +103,15 @@ pub(crate) fn serve(ui_dir: Option<&Path>, url_path: &str) -> reply::Reply {
             } else {
                 "no-cache"
             };
-            reply::with_headers(
-                Response::from_data(bytes).with_status_code(StatusCode(200)),
-                vec![
-                    reply::header("Content-Type", content_type(&file)),
-                    reply::header("Cache-Control", cache),
+            reply::reply(
+                200,
+                &[
+                    ("Content-Type", content_type(&file)),
+                    ("Cache-Control", cache),
                 ],
+                http_body_util::BodyExt::boxed(http_body_util::Full::new(bytes::Bytes::from(
+                    bytes,
+                ))),
             )
         }
         Err(_) => reply::not_found(),

@@ -52,6 +52,7 @@ pub struct Analyzer<'a> {
     pub catalog: &'a Catalog,
     pub thumbs: &'a thumbs::ThumbCache,
     pub times: &'a StageTimes,
+    pub journal: &'a super::journal::DecodeJournal,
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -80,7 +81,8 @@ impl Analyzer<'_> {
                 })
             }
         };
-        if !meta.is_file() {
+        let special = crate::regular_file::special_kind(&meta);
+        if special.is_some() && !format::looks_like_image(path) {
             return None;
         }
         let at = Location {
@@ -104,6 +106,14 @@ impl Analyzer<'_> {
                 reason,
             })
         };
+        if let Some(kind) = special {
+            // A FIFO, socket or device named like a photo: opening it could
+            // block forever or read without end.
+            return failed(
+                FileState::Error,
+                format!("not a regular file (a {kind}); it was not opened"),
+            );
+        }
         if at.size == 0 {
             return promises_image.then(|| ScanWrite::Failed {
                 at: at.clone(),
@@ -119,11 +129,20 @@ impl Analyzer<'_> {
             });
         }
 
+        if self.journal.strikes(path) >= super::journal::STRIKES_TO_SKIP {
+            return failed(
+                FileState::Error,
+                "Shoebox stopped twice while reading this file (a decoder crash or the memory limit); it is skipped until the file changes".into(),
+            );
+        }
+        // Everything from here to the end may meet a hostile file.
+        let _decoding = self.journal.begin(path);
+
         let started = Instant::now();
-        let bytes = match std::fs::read(path) {
+        let bytes = match crate::regular_file::read(path, MAX_FILE_BYTES) {
             Ok(b) => b,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Some(vanished()),
-            Err(e) => return failed(FileState::Error, format!("cannot read the file: {e}")),
+            Err(crate::regular_file::Refusal::NotFound) => return Some(vanished()),
+            Err(e) => return failed(FileState::Error, format!("the file is {e}")),
         };
         StageTimes::add(&self.times.read, started);
 

@@ -132,16 +132,108 @@ fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
     })
 }
 
+/// The most a PNG's compressed side channels (ICC profile, compressed
+/// text) may inflate to, together. Real ICC profiles are well under 1 MiB.
+pub const MAX_PNG_SIDE_BYTES: usize = 16 << 20;
+
+/// Inflates each compressed side channel of a PNG (iCCP, zTXt, compressed
+/// iTXt) within [`MAX_PNG_SIDE_BYTES`] before any decoder sees the file: the
+/// decoder would inflate an ICC profile with only the pixel budget as its
+/// limit, so a 1.5 MB file could claim 1.5 GB.
+pub fn check_png_side_channels(bytes: &[u8]) -> Result<(), String> {
+    let mut at = 8; // after the signature
+    let mut budget = MAX_PNG_SIDE_BYTES;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let kind = &head[4..8];
+        let Some(data) = bytes.get(at + 8..(at + 8).saturating_add(len)) else {
+            return Ok(()); // truncated: the decoder reports it
+        };
+        let compressed = match kind {
+            b"iCCP" | b"zTXt" => {
+                // keyword \0 method data
+                data.iter()
+                    .position(|&b| b == 0)
+                    .and_then(|nul| data.get(nul + 2..))
+            }
+            b"iTXt" => data.iter().position(|&b| b == 0).and_then(|nul| {
+                // keyword \0 flag method language \0 translated \0 text
+                if data.get(nul + 1) != Some(&1) {
+                    return None;
+                }
+                let rest = data.get(nul + 3..)?;
+                let lang = rest.iter().position(|&b| b == 0)?;
+                let rest = &rest[lang + 1..];
+                let translated = rest.iter().position(|&b| b == 0)?;
+                Some(&rest[translated + 1..])
+            }),
+            b"IEND" => return Ok(()),
+            _ => None,
+        };
+        if let Some(stream) = compressed {
+            match miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(stream, budget) {
+                Ok(inflated) => budget -= inflated.len(),
+                Err(e) if e.status == miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                    return Err(format!(
+                        "the PNG's {} chunk inflates past {} MiB: a decompression bomb, not decoded",
+                        String::from_utf8_lossy(kind),
+                        MAX_PNG_SIDE_BYTES >> 20
+                    ));
+                }
+                // Corrupt metadata: the decoder ignores or reports it.
+                Err(_) => {}
+            }
+        }
+        at = at.saturating_add(12).saturating_add(len);
+    }
+    Ok(())
+}
+
+/// The most pixels one byte of each format's data can stand for (its
+/// best-case compression, rounded up generously). A file declaring more
+/// pixels than its size allows is a bomb or truncated, and is refused
+/// before the full-size buffer is allocated: these formats cannot decode
+/// at a reduced size.
+fn max_pixels_per_byte(format: image::ImageFormat) -> Option<u64> {
+    match format {
+        // LZW: at most about 1,400 pixels per byte of codes.
+        image::ImageFormat::Gif => Some(4096),
+        // Deflate (at most 1,032:1) of 1-bit pixels.
+        image::ImageFormat::Png => Some(16_384),
+        // RLE: 255 pixels per 2-byte run.
+        image::ImageFormat::Bmp => Some(1024),
+        _ => None,
+    }
+}
+
+fn check_density(bytes: usize, width: u32, height: u32, format: image::ImageFormat) -> Result<(), String> {
+    let Some(ratio) = max_pixels_per_byte(format) else {
+        return Ok(());
+    };
+    let pixels = width as u64 * height as u64;
+    if pixels > (bytes as u64).saturating_mul(ratio) {
+        return Err(format!(
+            "the {} declares {width}x{height} pixels, more than its {bytes} bytes can hold: a decompression bomb or a truncated file, not decoded",
+            format_name(format)
+        ));
+    }
+    Ok(())
+}
+
 fn decode_with_image_crate(
     bytes: &[u8],
     format: image::ImageFormat,
     min_edge: u32,
 ) -> Result<Decoded, String> {
+    if format == image::ImageFormat::Png {
+        check_png_side_channels(bytes)?;
+    }
     let reader = || ImageReader::with_format(std::io::Cursor::new(bytes), format);
     let (width, height) = reader()
         .into_dimensions()
         .map_err(|e| format!("not a readable {} image ({e})", format_name(format)))?;
     check_dimensions(width, height)?;
+    check_density(bytes.len(), width, height, format)?;
     let mut limited = reader();
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
@@ -204,6 +296,11 @@ pub fn decodable(bytes: &[u8], fmt: Format) -> Result<(&[u8], Format), String> {
     }
 }
 
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    crate::regular_file::read(path, super::analyze::MAX_FILE_BYTES)
+        .map_err(|e| format!("the file is {e}"))
+}
+
 /// A file's pixels, upright, with a short edge of at least `min_edge`: the
 /// same reduced decode the scan uses, for consumers that come later (the
 /// embedding job, previews).
@@ -212,7 +309,7 @@ pub fn load_upright(
     min_edge: u32,
     orientation: u16,
 ) -> Result<DynamicImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let bytes = read_file(path)?;
     let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
     let fmt = super::format::sniff(head, path).ok_or("not an image")?;
     let (data, fmt) = decodable(&bytes, fmt)?;
@@ -223,7 +320,7 @@ pub fn load_upright(
 /// A file's pixels at full size, upright: the input a reference
 /// implementation (PIL) would see. Slower than [`load_upright`].
 pub fn load_full_upright(path: &std::path::Path) -> Result<DynamicImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    let bytes = read_file(path)?;
     let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
     let fmt = super::format::sniff(head, path).ok_or("not an image")?;
     let orientation = orientation_of(&bytes);
@@ -234,7 +331,7 @@ pub fn load_full_upright(path: &std::path::Path) -> Result<DynamicImage, String>
 
 /// The EXIF orientation of a file; 1 when absent or unreadable.
 pub fn file_orientation(path: &std::path::Path) -> u16 {
-    std::fs::read(path).map_or(1, |b| orientation_of(&b))
+    read_file(path).map_or(1, |b| orientation_of(&b))
 }
 
 fn orientation_of(bytes: &[u8]) -> u16 {

@@ -132,7 +132,12 @@ impl LiveIngest<'_> {
                 continue;
             }
             match std::fs::metadata(path) {
-                Ok(meta) if meta.is_file() => {
+                // Special files named like photos go to the analyser too,
+                // which records them as "not a regular file".
+                Ok(meta)
+                    if meta.is_file()
+                        || (!meta.is_dir() && super::format::looks_like_image(path)) =>
+                {
                     if is_fresh(&meta, self.settle) {
                         found.fresh.push((*root_id, path.clone()));
                     } else if found.seen.insert(path.clone()) {
@@ -254,6 +259,7 @@ impl LiveIngest<'_> {
         let results: Vec<std::sync::Mutex<Option<ScanWrite>>> =
             files.iter().map(|_| std::sync::Mutex::new(None)).collect();
         let (catalog_path, thumbs) = (self.catalog.path(), self.thumbs);
+        let journal = super::journal::DecodeJournal::open(self.library_dir);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| {
@@ -268,6 +274,7 @@ impl LiveIngest<'_> {
                         catalog: &catalog,
                         thumbs,
                         times: &times,
+                        journal: &journal,
                     };
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -322,10 +329,5 @@ impl LiveIngest<'_> {
 }
 
 fn read_head(path: &Path, max: usize) -> Vec<u8> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(max as u64).read_to_end(&mut out);
-    }
-    out
+    crate::regular_file::read_head(path, max as u64).unwrap_or_default()
 }

@@ -98,6 +98,7 @@ pub fn run_scan(
     let walkers_left = AtomicU64::new(online.len() as u64);
     let threads = super::worker_threads(opts.threads);
 
+    let journal = super::journal::DecodeJournal::open(ctx.library_dir);
     let (walk_tx, walk_rx) = bounded::<(i64, WalkItem)>(1024);
     let (write_tx, write_rx) = bounded::<Option<ScanWrite>>(1024);
 
@@ -130,13 +131,14 @@ pub fn run_scan(
 
         let mut workers = Vec::new();
         for _ in 0..threads {
-            let (rx, tx) = (walk_rx.clone(), write_tx.clone());
+            let (rx, tx, journal) = (walk_rx.clone(), write_tx.clone(), &journal);
             workers.push(s.spawn(move || -> Result<()> {
                 let catalog = Catalog::open_unmigrated(ctx.catalog_path)?;
                 let analyzer = Analyzer {
                     catalog: &catalog,
                     thumbs: ctx.thumbs,
                     times: ctx.times,
+                    journal,
                 };
                 for (root_id, item) in rx {
                     let write = match item {

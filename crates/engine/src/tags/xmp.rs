@@ -79,19 +79,54 @@ pub fn sidecar_candidates(file: &Path) -> Vec<PathBuf> {
         SidecarNaming::Replace.sidecar_for(file),
     ];
     v.dedup();
-    v.retain(|p| p != file);
+    // A name over 255 bytes cannot exist on any common file system, so a
+    // photo whose own name is near that limit simply has no such sidecar.
+    v.retain(|p| p != file && p.file_name().is_some_and(|n| n.len() <= 255));
     v
 }
 
-/// A keyword as found: its display form.
-fn push_keyword(out: &mut Vec<String>, raw: &str) {
-    let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() || name.chars().count() > 200 {
-        return;
+/// Keywords kept per photo (from all its sources together); a file with
+/// more is a mistake or an attack, and the rest are dropped with a warning.
+pub const MAX_KEYWORDS: usize = 1000;
+/// The largest sidecar read; real ones are a few KiB.
+pub const MAX_SIDECAR_BYTES: u64 = 1 << 20;
+
+/// Keywords as found, each once by tag key, in their display form.
+#[derive(Debug, Default)]
+pub struct Keywords {
+    names: Vec<String>,
+    keys: std::collections::HashSet<String>,
+    /// Keywords dropped past [`MAX_KEYWORDS`].
+    dropped: usize,
+}
+
+impl Keywords {
+    pub fn push(&mut self, raw: &str) {
+        let name = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if name.is_empty() || name.chars().count() > 200 {
+            return;
+        }
+        let key = tag_key(&name);
+        if key.is_empty() || self.keys.contains(&key) {
+            return;
+        }
+        if self.names.len() >= MAX_KEYWORDS {
+            self.dropped += 1;
+            return;
+        }
+        self.keys.insert(key);
+        self.names.push(name);
     }
-    let key = tag_key(&name);
-    if !key.is_empty() && !out.iter().any(|k| tag_key(k) == key) {
-        out.push(name);
+
+    /// The keywords, and a warning when some were dropped.
+    pub fn finish(self) -> (Vec<String>, Option<String>) {
+        let warning = (self.dropped > 0).then(|| {
+            format!(
+                "{} more keywords than the {MAX_KEYWORDS} kept per photo were ignored",
+                self.dropped
+            )
+        });
+        (self.names, warning)
     }
 }
 
@@ -169,32 +204,59 @@ pub fn read_properties(xml: &str) -> std::result::Result<KeywordProperties, Stri
 /// `lr:hierarchicalSubject` (`A|B|C`) and `digiKam:TagsList` (`A/B/C`),
 /// each once (compared by tag key).
 pub fn read_keywords(xml: &str) -> std::result::Result<Vec<String>, String> {
-    let props = read_properties(xml)?;
-    let mut out = Vec::new();
+    let mut out = Keywords::default();
+    push_properties(&mut out, &read_properties(xml)?);
+    Ok(out.finish().0)
+}
+
+fn push_properties(out: &mut Keywords, props: &KeywordProperties) {
     for k in &props.subject {
-        push_keyword(&mut out, k);
+        out.push(k);
     }
     for k in &props.hierarchical {
-        push_keyword(&mut out, k.rsplit('|').next().unwrap_or(""));
+        out.push(k.rsplit('|').next().unwrap_or(""));
     }
     for k in &props.digikam {
-        push_keyword(&mut out, k.rsplit('/').next().unwrap_or(""));
+        out.push(k.rsplit('/').next().unwrap_or(""));
     }
-    Ok(out)
+}
+
+/// A sidecar's text, read safely: `Ok(None)` when there is no such file.
+fn read_sidecar_text(path: &Path) -> std::result::Result<Option<String>, String> {
+    let bytes = match crate::regular_file::read(path, MAX_SIDECAR_BYTES) {
+        Ok(b) => b,
+        Err(crate::regular_file::Refusal::NotFound) => return Ok(None),
+        Err(crate::regular_file::Refusal::TooLarge(n)) => {
+            return Err(format!(
+                "the sidecar {} is larger than 1 MiB ({n} bytes); its keywords were not read",
+                path.display()
+            ))
+        }
+        Err(e) => return Err(format!("the sidecar {} is {e}", path.display())),
+    };
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("the sidecar {} is not UTF-8 text", path.display()))?;
+    Ok(Some(text))
+}
+
+/// Reads a sidecar's keyword properties; `Ok(None)` when there is no such
+/// file.
+fn read_sidecar_properties(path: &Path) -> std::result::Result<Option<KeywordProperties>, String> {
+    let Some(text) = read_sidecar_text(path)? else {
+        return Ok(None);
+    };
+    read_properties(text.trim_start_matches('\u{feff}'))
+        .map(Some)
+        .map_err(|e| format!("the sidecar {}: is {e}", path.display()))
 }
 
 /// Reads a sidecar's keywords; `Ok(None)` when there is no such file.
 pub fn read_sidecar(path: &Path) -> std::result::Result<Option<Vec<String>>, String> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read the sidecar {}: {e}", path.display())),
-    };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("the sidecar {} is not UTF-8 text", path.display()))?;
-    read_keywords(text.trim_start_matches('\u{feff}'))
-        .map(Some)
-        .map_err(|e| format!("the sidecar {} is {e}", path.display().to_string() + ":"))
+    Ok(read_sidecar_properties(path)?.map(|props| {
+        let mut out = Keywords::default();
+        push_properties(&mut out, &props);
+        out.finish().0
+    }))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -212,9 +274,14 @@ pub fn embedded_packet(bytes: &[u8]) -> Option<Cow<'_, str>> {
 /// IPTC keywords (record 2, dataset 25) from a JPEG's Photoshop APP13
 /// segment. Anything malformed ends the search quietly.
 pub fn iptc_keywords(bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out = Keywords::default();
+    push_iptc(bytes, &mut out);
+    out.finish().0
+}
+
+fn push_iptc(bytes: &[u8], out: &mut Keywords) {
     if bytes.len() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 {
-        return out;
+        return;
     }
     let mut i = 2;
     while i + 4 <= bytes.len() && bytes[i] == 0xFF {
@@ -228,15 +295,14 @@ pub fn iptc_keywords(bytes: &[u8]) -> Vec<String> {
         };
         if marker == 0xED {
             if let Some(rest) = seg.strip_prefix(b"Photoshop 3.0\0") {
-                iptc_from_irb(rest, &mut out);
+                iptc_from_irb(rest, out);
             }
         }
         i += 2 + len;
     }
-    out
 }
 
-fn iptc_from_irb(mut irb: &[u8], out: &mut Vec<String>) {
+fn iptc_from_irb(mut irb: &[u8], out: &mut Keywords) {
     while irb.len() >= 12 && &irb[..4] == b"8BIM" {
         let id = u16::from_be_bytes([irb[4], irb[5]]);
         let name_len = irb[6] as usize;
@@ -261,7 +327,7 @@ fn iptc_from_irb(mut irb: &[u8], out: &mut Vec<String>) {
                     break;
                 };
                 if record == 2 && dataset == 25 {
-                    push_keyword(out, &String::from_utf8_lossy(value));
+                    out.push(&String::from_utf8_lossy(value));
                 }
                 d = &d[5 + n as usize..];
             }
@@ -275,27 +341,27 @@ fn iptc_from_irb(mut irb: &[u8], out: &mut Vec<String>) {
 /// in memory) and both sidecars. Problems are returned as warnings; what
 /// could be read is still returned.
 pub fn file_keywords(path: &Path, bytes: Option<&[u8]>) -> (Vec<String>, Vec<String>) {
-    let mut out = Vec::new();
+    let mut out = Keywords::default();
     let mut warnings = Vec::new();
     if let Some(bytes) = bytes {
         if let Some(packet) = embedded_packet(bytes) {
-            match read_keywords(&packet) {
-                Ok(k) => k.iter().for_each(|k| push_keyword(&mut out, k)),
+            match read_properties(&packet) {
+                Ok(props) => push_properties(&mut out, &props),
                 Err(e) => warnings.push(format!("embedded XMP is {e}")),
             }
         }
-        for k in iptc_keywords(bytes) {
-            push_keyword(&mut out, &k);
-        }
+        push_iptc(bytes, &mut out);
     }
     for sidecar in sidecar_candidates(path) {
-        match read_sidecar(&sidecar) {
-            Ok(Some(k)) => k.iter().for_each(|k| push_keyword(&mut out, k)),
+        match read_sidecar_properties(&sidecar) {
+            Ok(Some(props)) => push_properties(&mut out, &props),
             Ok(None) => {}
             Err(e) => warnings.push(e),
         }
     }
-    (out, warnings)
+    let (keywords, dropped) = out.finish();
+    warnings.extend(dropped);
+    (keywords, warnings)
 }
 
 /// The keywords to write for one photo.
@@ -514,10 +580,8 @@ pub fn sync_sidecar(
     set: &KeywordSet,
     dry_run: bool,
 ) -> std::result::Result<SidecarAction, String> {
-    let (text, action) = match std::fs::read(path) {
-        Ok(bytes) => {
-            let existing = String::from_utf8(bytes)
-                .map_err(|_| format!("{} is not UTF-8 text; left as it is", path.display()))?;
+    let (text, action) = match read_sidecar_text(path) {
+        Ok(Some(existing)) => {
             let merged = merge_sidecar(&existing, set)
                 .map_err(|e| format!("{} is {e}; left as it is", path.display()))?;
             if read_properties(&existing).ok() == Some(set.properties()) {
@@ -525,10 +589,8 @@ pub fn sync_sidecar(
             }
             (merged, SidecarAction::Updated)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            (new_sidecar(set), SidecarAction::Created)
-        }
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Ok(None) => (new_sidecar(set), SidecarAction::Created),
+        Err(e) => return Err(format!("{e}; left as it is")),
     };
     if !dry_run {
         write_atomically(path, text.as_bytes()).map_err(|e| e.to_string())?;

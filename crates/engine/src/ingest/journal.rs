@@ -1,0 +1,228 @@
+//! The decode journal: which files a process was decoding when it died.
+//!
+//! A file that crashes the process (a decoder bug, an allocation abort under
+//! a memory limit) never gets a catalog row, so without this every later
+//! scan would decode it again and die the same way. Each process appends
+//! `B <path>` before decoding a file and `E <path>` after, to a journal of
+//! its own in `<library>/decoding/`. A journal whose process is gone is read
+//! at the next start: a file begun and never ended earns a strike. The
+//! first strike only retries it (the process may have been killed by the
+//! user, not by the file); at two strikes the file is recorded as an error
+//! and not decoded again until it changes.
+//!
+//! Lines are small `O_APPEND` writes, so a kill -9 loses nothing already
+//! written (the page cache outlives the process); an OS crash may lose the
+//! tail, which at worst costs one more strike.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::catalog::hex;
+
+/// Strikes after which a file is no longer decoded.
+pub const STRIKES_TO_SKIP: u32 = 2;
+
+static JOURNALS_OPENED: AtomicU64 = AtomicU64::new(0);
+
+pub struct DecodeJournal {
+    file: Option<Mutex<File>>,
+    path: PathBuf,
+    /// Strikes carried over from dead processes, by path bytes.
+    strikes: HashMap<Vec<u8>, u32>,
+}
+
+/// A file being decoded; dropping it records the end.
+pub struct Decoding<'a> {
+    journal: &'a DecodeJournal,
+    key: String,
+}
+
+impl Drop for Decoding<'_> {
+    fn drop(&mut self) {
+        self.journal.append(&format!("E {}\n", self.key));
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        // Signal 0 checks existence; EPERM means it exists as another user.
+        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// Strikes per path from one dead journal's text.
+fn strikes_in(text: &str) -> HashMap<Vec<u8>, u32> {
+    let mut carried: HashMap<&str, u32> = HashMap::new();
+    let mut open: HashMap<&str, i64> = HashMap::new();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ' ');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("P"), Some(n), Some(key)) => {
+                carried.insert(key, n.parse().unwrap_or(0));
+            }
+            (Some("B"), Some(key), None) => *open.entry(key).or_default() += 1,
+            (Some("E"), Some(key), None) => *open.entry(key).or_default() -= 1,
+            _ => {} // a torn last line
+        }
+    }
+    let mut out = HashMap::new();
+    for (key, balance) in &open {
+        let prior = carried.get(key).copied().unwrap_or(0);
+        if *balance > 0 {
+            out.insert(*key, prior + 1);
+        }
+        // Begun and ended: the retry worked, the strikes are forgiven.
+    }
+    for (key, n) in carried {
+        if !open.contains_key(key) {
+            out.insert(key, n); // not tried again in that run
+        }
+    }
+    out.into_iter()
+        .filter_map(|(k, n)| Some((unhex(k)?, n)))
+        .collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl DecodeJournal {
+    /// Takes over the journals of dead processes and starts this one's.
+    /// Never fails: without a journal, scanning works as before.
+    pub fn open(library_dir: &Path) -> DecodeJournal {
+        let dir = library_dir.join("decoding");
+        let _ = std::fs::create_dir_all(&dir);
+        let mut strikes: HashMap<Vec<u8>, u32> = HashMap::new();
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_suffix(".journal")
+                .and_then(|n| n.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid == std::process::id() || pid_alive(pid) {
+                continue;
+            }
+            // The journal is small: its paths at most.
+            if let Ok(bytes) = crate::regular_file::read(&entry.path(), 64 << 20) {
+                for (k, n) in strikes_in(&String::from_utf8_lossy(&bytes)) {
+                    let e = strikes.entry(k).or_default();
+                    *e = (*e).max(n);
+                }
+            }
+            let _ = std::fs::remove_file(entry.path());
+        }
+        let path = dir.join(format!(
+            "{}-{}.journal",
+            std::process::id(),
+            JOURNALS_OPENED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| tracing::warn!(path = %path.display(), "no decode journal: {e}"))
+            .ok();
+        let journal = DecodeJournal {
+            file: file.map(Mutex::new),
+            path,
+            strikes,
+        };
+        // Carry the strikes, so a file that crashes this process too
+        // reaches the limit.
+        let carried: String = journal
+            .strikes
+            .iter()
+            .map(|(k, n)| format!("P {n} {}\n", hex(k)))
+            .collect();
+        journal.append(&carried);
+        journal
+    }
+
+    fn append(&self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if let Some(file) = &self.file {
+            let mut f = file.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = f.write_all(text.as_bytes());
+        }
+    }
+
+    /// Strikes against `path` from earlier runs that died decoding it.
+    pub fn strikes(&self, path: &Path) -> u32 {
+        self.strikes
+            .get(&crate::paths::to_bytes(path))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Records that `path` is being decoded until the guard is dropped.
+    pub fn begin(&self, path: &Path) -> Decoding<'_> {
+        let key = hex(&crate::paths::to_bytes(path));
+        self.append(&format!("B {key}\n"));
+        Decoding { journal: self, key }
+    }
+}
+
+impl Drop for DecodeJournal {
+    fn drop(&mut self) {
+        // A clean end: nothing to recover.
+        self.file = None;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strikes_count_unfinished_decodes_and_forgive_finished_retries() {
+        let a = hex(b"/p/a.png");
+        let b = hex(b"/p/b.png");
+        let c = hex(b"/p/c.png");
+        let text = format!("P 1 {a}\nP 1 {c}\nB {a}\nB {b}\nE {b}\nB {c}\nE {c}\nB {b}\n");
+        let s = strikes_in(&text);
+        assert_eq!(s.get(b"/p/a.png".as_slice()), Some(&2));
+        assert_eq!(s.get(b"/p/b.png".as_slice()), Some(&1));
+        assert_eq!(s.get(b"/p/c.png".as_slice()), None);
+        // A torn last line is ignored.
+        assert!(strikes_in(&format!("B {a}\nB 12")).contains_key(b"/p/a.png".as_slice()));
+    }
+
+    #[test]
+    fn a_dead_process_journal_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("decoding")).unwrap();
+        // No process has pid 2^22 + 1 (above Linux's pid_max default).
+        let dead = dir.path().join("decoding/4194305-0.journal");
+        std::fs::write(&dead, format!("B {}\n", hex(b"/x.png"))).unwrap();
+        let j = DecodeJournal::open(dir.path());
+        assert_eq!(j.strikes(Path::new("/x.png")), 1);
+        assert!(!dead.exists());
+        drop(j);
+        // A clean end leaves no journal.
+        assert_eq!(std::fs::read_dir(dir.path().join("decoding")).unwrap().count(), 0);
+    }
+}

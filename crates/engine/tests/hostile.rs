@@ -1,0 +1,224 @@
+//! Hostile files (issue 22): special files named like photos or sidecars,
+//! decompression bombs in side channels, keyword floods, absurd names. Each
+//! becomes a per-file entry with a reason; the scan finishes.
+
+#[path = "../../../tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use shoebox_engine::catalog::ErrorEntry;
+use shoebox_engine::ingest::{ScanOptions, ScanReport};
+use shoebox_engine::Library;
+use support::*;
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    photos: PathBuf,
+    lib: Library,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    let lib = Library::open(&tmp.path().join("library")).unwrap();
+    lib.add_folder(&photos).unwrap();
+    Fixture {
+        photos: photos.canonicalize().unwrap(),
+        _tmp: tmp,
+        lib,
+    }
+}
+
+/// Scans in another thread, so that a scan that would hang fails the test
+/// with a message instead of hanging CI. The bound is a hang guard, far
+/// above any real scan of these few files, not a speed assertion.
+fn scan_or_hang(f: &Fixture) -> ScanReport {
+    let root = f.photos.parent().unwrap().join("library");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let lib = Library::open(&root).unwrap();
+        let _ = tx.send(lib.scan(&ScanOptions::default(), &|_| {}).unwrap());
+    });
+    rx.recv_timeout(Duration::from_secs(300))
+        .expect("the scan hung (no answer in 5 minutes)")
+}
+
+fn entry<'a>(errors: &'a [ErrorEntry], name: &str) -> &'a ErrorEntry {
+    errors
+        .iter()
+        .find(|e| e.path.ends_with(name))
+        .unwrap_or_else(|| panic!("no entry for {name}: {errors:#?}"))
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "mkfifo");
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_named_like_photos_or_sidecars_are_reported_not_opened() {
+    let f = fixture();
+    let jpeg = encode_jpeg(&synthetic(64, 48, 1), 90);
+    write(&f.photos.join("photo.jpg"), &jpeg);
+    write(&f.photos.join("other.jpg"), &encode_jpeg(&synthetic(64, 48, 2), 90));
+    // Blocks any reader forever: the scan must not open it.
+    mkfifo(&f.photos.join("photo.jpg.xmp"));
+    mkfifo(&f.photos.join("pipe.jpg"));
+    // Reads without end.
+    std::os::unix::fs::symlink("/dev/zero", f.photos.join("other.jpg.xmp")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", f.photos.join("zero.png")).unwrap();
+
+    let report = scan_or_hang(&f);
+    assert_eq!(report.new_photos, 2, "{report:?}");
+    let errors = f.lib.errors().unwrap();
+    for name in ["pipe.jpg", "zero.png"] {
+        let e = entry(&errors, name);
+        assert!(e.reason.contains("not a regular file"), "{name}: {e:?}");
+        assert_eq!(e.kind, "error");
+    }
+    // The photos are in; their sidecars are warnings that say why.
+    for name in ["photo.jpg", "other.jpg"] {
+        let e = entry(&errors, name);
+        assert_eq!(e.kind, "warning", "{e:?}");
+        assert!(e.reason.contains("not a regular file"), "{e:?}");
+    }
+}
+
+fn sidecar_with_keywords(n: usize) -> String {
+    let mut xml = String::from(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>"#,
+    );
+    for i in 0..n {
+        xml.push_str(&format!("<rdf:li>k{i}</rdf:li>"));
+    }
+    xml.push_str("</rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>");
+    xml
+}
+
+#[test]
+fn keyword_floods_and_huge_sidecars_are_capped_with_a_warning() {
+    let f = fixture();
+    write(&f.photos.join("many.jpg"), &encode_jpeg(&synthetic(64, 48, 1), 90));
+    write(&f.photos.join("huge.jpg"), &encode_jpeg(&synthetic(64, 48, 2), 90));
+    // 40,000 keywords in 0.7 MB: quadratic de-duplication took minutes.
+    let many = sidecar_with_keywords(40_000);
+    assert!(many.len() < 1 << 20);
+    write(&f.photos.join("many.jpg.xmp"), many.as_bytes());
+    // 2.4 MB, over the sidecar size limit.
+    write(
+        &f.photos.join("huge.jpg.xmp"),
+        sidecar_with_keywords(100_000).as_bytes(),
+    );
+
+    let report = scan_or_hang(&f);
+    assert_eq!(report.new_photos, 2, "{report:?}");
+    let errors = f.lib.errors().unwrap();
+    let many = entry(&errors, "many.jpg");
+    assert_eq!(many.kind, "warning");
+    assert!(many.reason.contains("keywords"), "{many:?}");
+    let huge = entry(&errors, "huge.jpg");
+    assert!(huge.reason.contains("larger than 1 MiB"), "{huge:?}");
+}
+
+#[test]
+fn keywords_are_read_in_linear_time_and_capped() {
+    let xml = sidecar_with_keywords(200_000);
+    let keywords = shoebox_engine::tags::xmp::read_keywords(&xml).unwrap();
+    assert_eq!(keywords.len(), shoebox_engine::tags::xmp::MAX_KEYWORDS);
+    assert_eq!(keywords[0], "k0");
+}
+
+#[test]
+fn side_channel_and_header_bombs_are_refused_before_allocating() {
+    let f = fixture();
+    // A 64 MiB ICC profile that compresses to about 64 KiB.
+    let png = encode(
+        &image::DynamicImage::ImageRgb8(synthetic(32, 32, 3)),
+        image::ImageFormat::Png,
+    );
+    let mut iccp = b"bomb\0\0".to_vec();
+    iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; 64 << 20], 6));
+    write(&f.photos.join("icc-bomb.png"), &png_with_chunk(&png, b"iCCP", &iccp));
+    // A sane ICC-sized chunk is fine.
+    let mut small = b"icc\0\0".to_vec();
+    small.extend(miniz_oxide::deflate::compress_to_vec_zlib(&[7u8; 3000], 6));
+    write(&f.photos.join("icc-ok.png"), &png_with_chunk(&png, b"iCCP", &small));
+    // 35 bytes declaring 14000 x 14000 (837 MB once decoded).
+    write(&f.photos.join("screen.gif"), &gif_declaring(14_000, 14_000));
+
+    let report = scan_or_hang(&f);
+    assert_eq!(report.new_photos, 1, "{report:?}");
+    let errors = f.lib.errors().unwrap();
+    let bomb = entry(&errors, "icc-bomb.png");
+    assert!(bomb.reason.contains("decompression bomb"), "{bomb:?}");
+    let gif = entry(&errors, "screen.gif");
+    assert!(gif.reason.contains("declares 14000x14000"), "{gif:?}");
+    assert!(!errors.iter().any(|e| e.path.ends_with("icc-ok.png")));
+}
+
+/// A GIF whose screen and frame declare `w`x`h`, with two bytes of image
+/// data.
+fn gif_declaring(w: u16, h: u16) -> Vec<u8> {
+    let mut g = b"GIF89a".to_vec();
+    g.extend(w.to_le_bytes());
+    g.extend(h.to_le_bytes());
+    g.extend([0x80, 0, 0]); // global colour table of 2
+    g.extend([0, 0, 0, 255, 255, 255]);
+    g.push(0x2C);
+    g.extend([0, 0, 0, 0]);
+    g.extend(w.to_le_bytes());
+    g.extend(h.to_le_bytes());
+    g.push(0);
+    g.extend([2, 2, 0x4C, 0x01, 0]); // LZW: clear, end
+    g.push(0x3B);
+    g
+}
+
+#[cfg(unix)]
+#[test]
+fn a_name_at_the_file_system_limit_gets_no_false_sidecar_warning() {
+    let f = fixture();
+    let name = format!("{}.jpg", "a".repeat(251));
+    assert_eq!(name.len(), 255);
+    write(&f.photos.join(&name), &encode_jpeg(&synthetic(64, 48, 4), 90));
+    let report = scan_or_hang(&f);
+    assert_eq!(report.new_photos, 1, "{report:?}");
+    assert_eq!(f.lib.errors().unwrap(), vec![]);
+}
+
+/// A process that died while decoding a file left `B <path>` without `E`
+/// in its journal. The first time, the file is retried (the process may
+/// have been killed by the user); a file that was already retried once and
+/// died again is recorded as an error and never decoded again.
+#[test]
+fn a_file_that_crashed_the_scan_twice_is_recorded_and_skipped() {
+    let f = fixture();
+    let once = f.photos.join("once.jpg");
+    let twice = f.photos.join("twice.jpg");
+    write(&once, &encode_jpeg(&synthetic(64, 48, 5), 90));
+    write(&twice, &encode_jpeg(&synthetic(64, 48, 6), 90));
+    let hex = |p: &Path| shoebox_engine::catalog::hex(p.as_os_str().as_encoded_bytes());
+    let journals = f.lib.dir().join("decoding");
+    std::fs::create_dir_all(&journals).unwrap();
+    // pid 4194305 is above Linux's largest pid: that process is gone.
+    std::fs::write(
+        journals.join("4194305-0.journal"),
+        format!("P 1 {}\nB {}\nB {}\n", hex(&twice), hex(&twice), hex(&once)),
+    )
+    .unwrap();
+
+    let report = scan_or_hang(&f);
+    assert_eq!(report.new_photos, 1, "{report:?}");
+    let errors = f.lib.errors().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].path.ends_with("twice.jpg"));
+    assert!(errors[0].reason.contains("stopped twice"), "{errors:?}");
+    // A clean run leaves no journal behind.
+    assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 0);
+}
