@@ -888,3 +888,152 @@ fn the_live_engine_follows_the_folders() {
     served.wait_for("the new photo indexed", |s| s["photos"] == 4);
     assert_eq!(served.ok("timeline", json!({}))["total"], 4);
 }
+
+/// Sends raw bytes on a new connection and returns what came back before
+/// the server closed it or went quiet (`quiet` with nothing further).
+fn raw_exchange(served: &Served, request: &[u8], quiet: Duration) -> String {
+    let addr = served.base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(quiet)).unwrap();
+    // The server may close before taking everything: that is fine.
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&chunk[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Issue 22, defect 1: tiny_http aborted the process after answering an
+/// unauthenticated request that declared a 99,999,999,999,999-byte body.
+/// Each attack below is followed by a check that the server still answers.
+#[test]
+fn hostile_requests_are_refused_and_the_server_lives() {
+    let env = Env::new();
+    let served = env.serve(&[]);
+    let addr = served.base.trim_start_matches("http://").to_string();
+    let alive = |after: &str| {
+        let r = served.get_auth("/api/status");
+        assert_eq!(r.status, 200, "the server died after: {after}");
+    };
+
+    // A huge declared body without a token: 401, body never read.
+    let head = raw_exchange(
+        &served,
+        format!("POST /api/status HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 99999999999999\r\n\r\n{{}}").as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    alive("a huge Content-Length without a token");
+
+    // With the token: refused from the header alone, before reading.
+    let head = raw_exchange(
+        &served,
+        format!("POST /api/status HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 99999999999999\r\n\r\n{{}}", served.token).as_bytes(),
+        Duration::from_secs(5),
+    );
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.contains("payload_too_large"), "{head}");
+    alive("a huge Content-Length with the token");
+
+    // A chunked body that grows past the limit is cut off while reading.
+    let mut chunked = format!("POST /api/search HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", served.token).into_bytes();
+    for _ in 0..20 {
+        chunked.extend_from_slice(format!("{:x}\r\n", 100_000).as_bytes());
+        chunked.extend(std::iter::repeat_n(b' ', 100_000));
+        chunked.extend_from_slice(b"\r\n");
+    }
+    let head = raw_exchange(&served, &chunked, Duration::from_secs(5));
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    alive("a chunked body over 1 MiB");
+
+    // A 1 MiB header line: refused (431) or the connection closed.
+    let big = format!(
+        "GET /api/status HTTP/1.1\r\nHost: {addr}\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let head = raw_exchange(&served, big.as_bytes(), Duration::from_secs(5));
+    assert!(
+        head.is_empty() || head.starts_with("HTTP/1.1 431"),
+        "{head}"
+    );
+    alive("a 1 MiB header");
+
+    // A state-changing request from another site's page.
+    let cross = reply(
+        served
+            .agent
+            .post(format!("{}/api/first_run_done", served.base))
+            .header("Authorization", &format!("Bearer {}", served.token))
+            .header("Content-Type", "application/json")
+            .header("Origin", "http://evil.example")
+            .send("{}"),
+    );
+    assert_eq!(cross.status, 403);
+    assert_eq!(cross.json()["error"]["code"], "forbidden");
+    let own = reply(
+        served
+            .agent
+            .post(format!("{}/api/status", served.base))
+            .header("Authorization", &format!("Bearer {}", served.token))
+            .header("Content-Type", "application/json")
+            .header("Origin", served.base.as_str())
+            .send("{}"),
+    );
+    assert_eq!(own.status, 200);
+
+    // A client that starts a request and never finishes it is cut off by
+    // the header timeout (10 s); the bound here only guards against a hang.
+    let started = Instant::now();
+    let head = raw_exchange(
+        &served,
+        format!("GET /api/status HTTP/1.1\r\nHost: {addr}\r\n").as_bytes(),
+        Duration::from_secs(120),
+    );
+    assert!(
+        head.is_empty() || head.starts_with("HTTP/1.1 408"),
+        "{head}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "a half-sent request held its connection for 2 minutes"
+    );
+    alive("a half-sent request");
+
+    // Connections are bounded: past the limit, new ones are closed at once,
+    // and when the holders go, the server answers again.
+    let holders: Vec<TcpStream> = (0..128)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
+    let refused = raw_exchange(
+        &served,
+        format!(
+            "GET /api/status HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n",
+            served.token
+        )
+        .as_bytes(),
+        Duration::from_secs(30),
+    );
+    assert!(refused.is_empty(), "{refused}");
+    drop(holders);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = served
+            .agent
+            .get(format!("{}/api/status", served.base))
+            .header("Authorization", &format!("Bearer {}", served.token))
+            .call();
+        if r.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no answer after the holders left"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -135,7 +135,10 @@ mod tests {
             read(&dir.path().join("none"), 5),
             Err(Refusal::NotFound)
         ));
-        assert!(matches!(read(dir.path(), 5), Err(Refusal::NotRegular("folder"))));
+        assert!(matches!(
+            read(dir.path(), 5),
+            Err(Refusal::NotRegular("folder"))
+        ));
     }
 
     #[cfg(unix)]
@@ -145,10 +148,19 @@ mod tests {
         let fifo = dir.path().join("photo.jpg.xmp");
         let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
-        assert!(matches!(read(&fifo, 1 << 20), Err(Refusal::NotRegular("named pipe"))));
-        assert!(matches!(read_head(&fifo, 10), Err(Refusal::NotRegular("named pipe"))));
+        assert!(matches!(
+            read(&fifo, 1 << 20),
+            Err(Refusal::NotRegular("named pipe"))
+        ));
+        assert!(matches!(
+            read_head(&fifo, 10),
+            Err(Refusal::NotRegular("named pipe"))
+        ));
         let zero = dir.path().join("zero.xmp");
         std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
-        assert!(matches!(read(&zero, 1 << 20), Err(Refusal::NotRegular("device"))));
+        assert!(matches!(
+            read(&zero, 1 << 20),
+            Err(Refusal::NotRegular("device"))
+        ));
     }
 }

@@ -66,7 +66,10 @@ fn special_files_named_like_photos_or_sidecars_are_reported_not_opened() {
     let f = fixture();
     let jpeg = encode_jpeg(&synthetic(64, 48, 1), 90);
     write(&f.photos.join("photo.jpg"), &jpeg);
-    write(&f.photos.join("other.jpg"), &encode_jpeg(&synthetic(64, 48, 2), 90));
+    write(
+        &f.photos.join("other.jpg"),
+        &encode_jpeg(&synthetic(64, 48, 2), 90),
+    );
     // Blocks any reader forever: the scan must not open it.
     mkfifo(&f.photos.join("photo.jpg.xmp"));
     mkfifo(&f.photos.join("pipe.jpg"));
@@ -104,8 +107,14 @@ fn sidecar_with_keywords(n: usize) -> String {
 #[test]
 fn keyword_floods_and_huge_sidecars_are_capped_with_a_warning() {
     let f = fixture();
-    write(&f.photos.join("many.jpg"), &encode_jpeg(&synthetic(64, 48, 1), 90));
-    write(&f.photos.join("huge.jpg"), &encode_jpeg(&synthetic(64, 48, 2), 90));
+    write(
+        &f.photos.join("many.jpg"),
+        &encode_jpeg(&synthetic(64, 48, 1), 90),
+    );
+    write(
+        &f.photos.join("huge.jpg"),
+        &encode_jpeg(&synthetic(64, 48, 2), 90),
+    );
     // 40,000 keywords in 0.7 MB: quadratic de-duplication took minutes.
     let many = sidecar_with_keywords(40_000);
     assert!(many.len() < 1 << 20);
@@ -143,12 +152,21 @@ fn side_channel_and_header_bombs_are_refused_before_allocating() {
         image::ImageFormat::Png,
     );
     let mut iccp = b"bomb\0\0".to_vec();
-    iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; 64 << 20], 6));
-    write(&f.photos.join("icc-bomb.png"), &png_with_chunk(&png, b"iCCP", &iccp));
+    iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(
+        &vec![0u8; 64 << 20],
+        6,
+    ));
+    write(
+        &f.photos.join("icc-bomb.png"),
+        &png_with_chunk(&png, b"iCCP", &iccp),
+    );
     // A sane ICC-sized chunk is fine.
     let mut small = b"icc\0\0".to_vec();
     small.extend(miniz_oxide::deflate::compress_to_vec_zlib(&[7u8; 3000], 6));
-    write(&f.photos.join("icc-ok.png"), &png_with_chunk(&png, b"iCCP", &small));
+    write(
+        &f.photos.join("icc-ok.png"),
+        &png_with_chunk(&png, b"iCCP", &small),
+    );
     // 35 bytes declaring 14000 x 14000 (837 MB once decoded).
     write(&f.photos.join("screen.gif"), &gif_declaring(14_000, 14_000));
 
@@ -186,7 +204,10 @@ fn a_name_at_the_file_system_limit_gets_no_false_sidecar_warning() {
     let f = fixture();
     let name = format!("{}.jpg", "a".repeat(251));
     assert_eq!(name.len(), 255);
-    write(&f.photos.join(&name), &encode_jpeg(&synthetic(64, 48, 4), 90));
+    write(
+        &f.photos.join(&name),
+        &encode_jpeg(&synthetic(64, 48, 4), 90),
+    );
     let report = scan_or_hang(&f);
     assert_eq!(report.new_photos, 1, "{report:?}");
     assert_eq!(f.lib.errors().unwrap(), vec![]);

@@ -130,7 +130,12 @@ async fn idle(activity: &Activity) {
         if idle >= IDLE_TIMEOUT && activity.in_flight.load(Ordering::SeqCst) == 0 {
             return;
         }
-        tokio::time::sleep(IDLE_TIMEOUT.saturating_sub(idle).max(Duration::from_millis(500))).await;
+        tokio::time::sleep(
+            IDLE_TIMEOUT
+                .saturating_sub(idle)
+                .max(Duration::from_millis(500)),
+        )
+        .await;
     }
 }
 
@@ -213,10 +218,7 @@ impl AsyncWrite for Watched {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
@@ -463,8 +465,7 @@ async fn handle(request: Request<Incoming>, shared: &Arc<Shared>) -> Reply {
             html(401, static_files::UNAUTHORIZED_PAGE)
         };
     };
-    if method != Method::GET && method != Method::HEAD && !origin_allowed(&request, shared.port)
-    {
+    if method != Method::GET && method != Method::HEAD && !origin_allowed(&request, shared.port) {
         return error_reply(
             "forbidden",
             "this request came from another site's page, so it is refused",
@@ -527,12 +528,7 @@ async fn read_json_body(request: Request<Incoming>) -> Result<Value, Reply> {
     }
     let body = Limited::new(request.into_body(), MAX_BODY);
     let body = match tokio::time::timeout(BODY_TIMEOUT, body.collect()).await {
-        Err(_) => {
-            return Err(error_reply(
-                "timeout",
-                "the body did not arrive in time",
-            ))
-        }
+        Err(_) => return Err(error_reply("timeout", "the body did not arrive in time")),
         Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
         Ok(Err(e)) => {
             return Err(error_reply(
@@ -658,7 +654,10 @@ fn event_stream(shared: &Arc<Shared>) -> Reply {
     let shared = Arc::clone(shared);
     // The event bus is a blocking channel: a thread bridges it.
     tokio::task::spawn_blocking(move || {
-        if tx.blocking_send(Bytes::from_static(b": connected\n\n")).is_err() {
+        if tx
+            .blocking_send(Bytes::from_static(b": connected\n\n"))
+            .is_err()
+        {
             return;
         }
         let mut last_write = Instant::now();

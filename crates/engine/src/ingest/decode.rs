@@ -206,7 +206,12 @@ fn max_pixels_per_byte(format: image::ImageFormat) -> Option<u64> {
     }
 }
 
-fn check_density(bytes: usize, width: u32, height: u32, format: image::ImageFormat) -> Result<(), String> {
+fn check_density(
+    bytes: usize,
+    width: u32,
+    height: u32,
+    format: image::ImageFormat,
+) -> Result<(), String> {
     let Some(ratio) = max_pixels_per_byte(format) else {
         return Ok(());
     };

@@ -223,6 +223,11 @@ mod tests {
         assert!(!dead.exists());
         drop(j);
         // A clean end leaves no journal.
-        assert_eq!(std::fs::read_dir(dir.path().join("decoding")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("decoding"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }

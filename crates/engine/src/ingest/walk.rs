@@ -46,10 +46,7 @@ pub fn walk(
             Ok(e) if e.file_type().is_file() => WalkItem::File(e.into_path()),
             // FIFOs, sockets and devices named like photos are reported per
             // file by the analyser (never opened), not skipped in silence.
-            Ok(e)
-                if !e.file_type().is_dir()
-                    && super::format::looks_like_image(e.path()) =>
-            {
+            Ok(e) if !e.file_type().is_dir() && super::format::looks_like_image(e.path()) => {
                 WalkItem::File(e.into_path())
             }
             Ok(_) => continue,
