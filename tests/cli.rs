@@ -256,3 +256,30 @@ fn an_unreadable_folder_is_reported_and_its_files_kept() {
     // The locked folder's photo is not treated as deleted.
     assert_eq!(env.json(&["status"])["photos"], 2);
 }
+
+/// Issue 22: EXIF text went to the terminal raw, so a photo could retitle
+/// the terminal or clear the screen. Control characters are escaped in text
+/// output and kept exact in JSON.
+#[test]
+fn control_characters_from_files_are_escaped_in_text_output() {
+    let env = Env::new();
+    let photo = env.photos.join("evil.jpg");
+    write(
+        &photo,
+        &jpeg_with_exif(
+            &synthetic(64, 48, 3),
+            &ExifSpec {
+                make: Some("\x1b]0;pwned\x07Canon"),
+                model: Some("EOS\x1b[2J R5"),
+                ..Default::default()
+            },
+        ),
+    );
+    env.ok(&["add", env.photos_str()]);
+    env.ok(&["scan"]);
+    let text = env.ok(&["info", photo.to_str().unwrap()]);
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(text.contains("\\u{1b}]0;pwned\\u{7}Canon"), "{text}");
+    let json = env.json(&["info", photo.to_str().unwrap()]);
+    assert_eq!(json["camera_make"], "\x1b]0;pwned\x07Canon");
+}

@@ -185,29 +185,50 @@ pub fn jobs_ran(json: bool, steps: u64, live: &shoebox_engine::library::LiveStat
     Ok(())
 }
 
+/// Text from files (EXIF fields, file names) with control characters
+/// escaped, so a hostile camera model cannot move the cursor, clear the
+/// screen or retitle the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 pub fn info(json: bool, info: &PhotoInfo) -> Result<()> {
     if json {
         return print_json(info);
     }
     let none = || "-".to_string();
+    let text = |s: &Option<String>| {
+        s.as_deref()
+            .map_or_else(none, |s| printable(s).into_owned())
+    };
     println!("Photo #{}", info.id);
     for p in &info.paths {
-        println!("  file:        {p}");
+        println!("  file:        {}", printable(p));
     }
     println!(
         "  size:        {}x{} {}",
         info.width, info.height, info.format
     );
-    println!(
-        "  taken:       {}",
-        info.taken_at.clone().unwrap_or_else(none)
-    );
+    println!("  taken:       {}", text(&info.taken_at));
     println!(
         "  camera:      {} {}",
-        info.camera_make.clone().unwrap_or_default(),
-        info.camera_model.clone().unwrap_or_default()
+        printable(info.camera_make.as_deref().unwrap_or_default()),
+        printable(info.camera_model.as_deref().unwrap_or_default())
     );
-    println!("  lens:        {}", info.lens.clone().unwrap_or_else(none));
+    println!("  lens:        {}", text(&info.lens));
     match &info.gps {
         Some(g) => println!("  gps:         {:.6}, {:.6}", g.lat, g.lon),
         None => println!("  gps:         -"),
@@ -228,7 +249,12 @@ pub fn errors(json: bool, errors: &[ErrorEntry]) -> Result<()> {
         println!("No problems.");
     }
     for e in errors {
-        println!("{} [{}]: {}", e.path, e.kind, e.reason);
+        println!(
+            "{} [{}]: {}",
+            printable(&e.path),
+            e.kind,
+            printable(&e.reason)
+        );
     }
     Ok(())
 }

@@ -243,3 +243,30 @@ fn a_file_that_crashed_the_scan_twice_is_recorded_and_skipped() {
     // A clean run leaves no journal behind.
     assert_eq!(std::fs::read_dir(&journals).unwrap().count(), 0);
 }
+
+/// Copies of one photo analysed at once wrote the same thumbnail temp
+/// file (`<hash>.tmp<pid>`), so one worker's rename failed and its photo
+/// lost its thumbnail with a spurious warning.
+#[test]
+fn one_thumbnail_written_by_many_threads_at_once_always_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = shoebox_engine::ingest::thumbs::ThumbCache::new(dir.path().to_path_buf());
+    let image = image::DynamicImage::ImageRgb8(synthetic(300, 200, 8));
+    let barrier = std::sync::Barrier::new(4);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for round in 0..100u8 {
+                    barrier.wait();
+                    let hash = [round; 32];
+                    let size = shoebox_engine::ingest::thumbs::GRID_SIZE;
+                    if let Err(e) = cache.write(&hash, size, &image) {
+                        failures.lock().unwrap().push(e);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(failures.into_inner().unwrap(), Vec::<String>::new());
+}

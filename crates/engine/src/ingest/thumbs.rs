@@ -54,7 +54,14 @@ impl ThumbCache {
                 parent.display()
             )
         })?;
-        let tmp = target.with_extension(format!("tmp{}", std::process::id()));
+        // Unique per write: copies of one photo share a hash, and may be
+        // thumbnailed at once by two workers of one process.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let tmp = target.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let write = || -> Result<(), String> {
             let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
             let mut out = std::io::BufWriter::new(file);
