@@ -75,6 +75,10 @@ impl Library {
     }
 
     /// The thumbnail cache folder.
+    pub(crate) fn thumb_cache(&self) -> &ThumbCache {
+        &self.thumbs
+    }
+
     pub fn thumbs_dir(&self) -> &Path {
         self.thumbs.dir()
     }

@@ -478,6 +478,20 @@ fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
         .notes
         .iter()
         .any(|n| n.contains("confirmed by the image embedding")));
+
+    // Issue 22, defect 7: a high cosine between different pixels is no
+    // proof. Such a group is not certain, and resolving the whole tier
+    // moves nothing from it; resolving it on its own still works.
+    assert!(!near[0].certain);
+    let all = f.lib.resolve_all_duplicates(Tier::Near, false).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(all[0].trashed.is_empty(), "{all:#?}");
+    assert!(all[0].skipped[0].reason.contains("review"), "{all:#?}");
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        assert!(f.photos.join(name).exists(), "{name} was moved");
+    }
+    let one = f.lib.resolve_duplicate(&near[0].id, None, true).unwrap();
+    assert_eq!(one.trash.len(), 1);
 }
 
 #[test]

@@ -40,6 +40,10 @@ pub struct DupePhoto {
     pub sharpness: Option<f32>,
     /// 32-byte perceptual hashes of sub-regions, concatenated.
     pub crop_hashes: Option<Vec<u8>>,
+    /// Why the picture is too bare to match by hashes or crops (a tiny
+    /// placeholder, blank, partly decoded); `None` when it has enough
+    /// content, or was not checked yet.
+    pub lacks_content: Option<String>,
     /// Readable files in online folders, oldest first.
     pub files: Vec<DupeFile>,
 }
@@ -111,7 +115,8 @@ impl Catalog {
         let mut stmt = self.conn.prepare(
             "SELECT p.id, p.hash, p.width, p.height, p.format, p.taken_at, p.taken_at_source,
                     p.camera_make, p.camera_model, p.gps_lat, p.phash, p.pixel_hash, p.sharpness,
-                    p.crop_hashes, f.id, f.path, f.display_path, f.size, f.mtime_ns
+                    p.crop_hashes, f.id, f.path, f.display_path, f.size, f.mtime_ns,
+                    p.content
                FROM photos p
                JOIN files f ON f.photo_id = p.id AND f.status = 'ok'
                JOIN roots r ON r.id = f.root_id AND r.online = 1
@@ -150,6 +155,7 @@ impl Catalog {
                 pixel_hash: r.get::<_, Option<Vec<u8>>>(11)?.map(hash32),
                 sharpness: r.get::<_, Option<f64>>(12)?.map(|s| s as f32),
                 crop_hashes: r.get(13)?,
+                lacks_content: r.get::<_, Option<String>>(19)?.filter(|c| !c.is_empty()),
                 files: vec![file],
             });
         }
@@ -384,18 +390,42 @@ pub fn merge_photo_metadata(conn: &rusqlite::Connection, kept: i64, removed: i64
 
 /// A photo `p` lacking region hashes that has a readable file in an online
 /// folder (the rest wait until their folder is back).
-const MISSING_REGION_HASHES: &str = "p.crop_hashes IS NULL AND EXISTS (
+const MISSING_REGION_HASHES: &str = "(p.crop_hashes IS NULL OR p.content IS NULL) AND EXISTS (
     SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
      WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)";
+
+/// A photo to analyse again for duplicates (see
+/// [`Catalog::photos_missing_region_hashes`]).
+#[derive(Debug, Clone)]
+pub struct RegionWork {
+    pub photo_id: i64,
+    pub orientation: u16,
+    pub width: u32,
+    pub height: u32,
+    pub format: String,
+    /// A readable file of the photo.
+    pub path: PathBuf,
+}
+
+/// What analysing a photo again found.
+#[derive(Debug, Clone)]
+pub struct RegionFacts {
+    pub photo_id: i64,
+    pub sharpness: Option<f32>,
+    /// Empty when the file no longer decodes (so it is not retried).
+    pub crop_hashes: Vec<u8>,
+    /// As `photos.content`: '' enough, else why not.
+    pub content: String,
+}
 
 impl Catalog {
     /// Photos catalogued before region hashes existed (schema v6), to be
     /// analysed again by the duplicates job: `(photo id, orientation, a
     /// readable file)`. Only photos with a file in an online folder; the
     /// rest wait until their folder is back.
-    pub fn photos_missing_region_hashes(&self, limit: usize) -> Result<Vec<(i64, u16, PathBuf)>> {
+    pub fn photos_missing_region_hashes(&self, limit: usize) -> Result<Vec<RegionWork>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT p.id, p.orientation,
+            "SELECT p.id, p.orientation, p.width, p.height, p.format,
                     (SELECT f.path FROM files f JOIN roots r ON r.id = f.root_id
                       WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1
                       ORDER BY f.id LIMIT 1)
@@ -403,11 +433,14 @@ impl Catalog {
              ORDER BY p.id LIMIT ?1"
         ))?;
         let rows = stmt.query_map([limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?.clamp(1, 8) as u16,
-                paths::from_bytes(&r.get::<_, Vec<u8>>(2)?),
-            ))
+            Ok(RegionWork {
+                photo_id: r.get(0)?,
+                orientation: r.get::<_, i64>(1)?.clamp(1, 8) as u16,
+                width: r.get(2)?,
+                height: r.get(3)?,
+                format: r.get(4)?,
+                path: paths::from_bytes(&r.get::<_, Vec<u8>>(5)?),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -423,15 +456,21 @@ impl Catalog {
     /// Stores what [`photos_missing_region_hashes`] asked for. An empty
     /// `crop_hashes` marks a photo whose file could not be decoded again,
     /// so it is not retried on every run.
-    pub fn set_region_facts(&self, facts: &[(i64, Option<f32>, Vec<u8>)]) -> Result<()> {
+    pub fn set_region_facts(&self, facts: &[RegionFacts]) -> Result<()> {
         let tx = self.write_tx()?;
         {
             let mut stmt = tx.prepare(
-                "UPDATE photos SET sharpness = coalesce(?2, sharpness), crop_hashes = ?3
+                "UPDATE photos SET sharpness = coalesce(?2, sharpness), crop_hashes = ?3,
+                        content = ?4
                  WHERE id = ?1",
             )?;
-            for (id, sharpness, hashes) in facts {
-                stmt.execute(params![id, sharpness.map(f64::from), hashes])?;
+            for f in facts {
+                stmt.execute(params![
+                    f.photo_id,
+                    f.sharpness.map(f64::from),
+                    f.crop_hashes,
+                    f.content
+                ])?;
             }
         }
         tx.commit()?;

@@ -275,6 +275,13 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at   TEXT NOT NULL
     );
     "#,
+    // v8: whether a photo has enough content to be matched as a duplicate
+    // by hashes or crops: NULL not checked yet (the duplicates job checks
+    // photos catalogued before v8), '' enough, else the reason in words
+    // (tiny placeholder, blank, mostly one colour, partly decoded).
+    r#"
+    ALTER TABLE photos ADD COLUMN content TEXT;
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -27,6 +27,9 @@ pub struct NewPhoto {
     pub sharpness: Option<f32>,
     /// Perceptual hashes of sub-regions (see `ingest::phash::crop_hashes`).
     pub crop_hashes: Option<Vec<u8>>,
+    /// Why the picture is too bare to match by hashes ('' when it is not;
+    /// see `dupes::quality::content`).
+    pub content: String,
     pub thumb_ready: bool,
 }
 
@@ -153,8 +156,8 @@ impl Catalog {
             let mut insert_photo = tx.prepare_cached(
                 "INSERT INTO photos (hash, width, height, format, taken_at, taken_at_source,
                     camera_make, camera_model, lens, gps_lat, gps_lon, orientation, phash,
-                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes, content)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
                  ON CONFLICT(hash) DO UPDATE SET thumb_ready = max(thumb_ready, excluded.thumb_ready)",
             )?;
             let mut photo_id = tx.prepare_cached("SELECT id FROM photos WHERE hash = ?1")?;
@@ -209,6 +212,7 @@ impl Catalog {
                                 now,
                                 p.sharpness,
                                 p.crop_hashes,
+                                p.content,
                             ])?;
                         }
                         let id: Option<i64> =

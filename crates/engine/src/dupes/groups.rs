@@ -111,6 +111,33 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// Whether two photos are one shot saved twice by the camera: a RAW and a
+/// JPEG/HEIF with the same name stem in the same folder, taken at the same
+/// time. Like a Live Photo's parts, they are one item, not duplicates.
+fn raw_companions(a: &DupePhoto, b: &DupePhoto) -> bool {
+    let is_raw = |p: &DupePhoto| p.format.starts_with("raw");
+    if is_raw(a) == is_raw(b) || a.taken_at.is_none() || a.taken_at != b.taken_at {
+        return false;
+    }
+    let stem = |f: &crate::catalog::DupeFile| {
+        (
+            f.path.parent().map(|p| p.to_path_buf()),
+            f.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_lowercase()),
+        )
+    };
+    a.files
+        .iter()
+        .any(|fa| b.files.iter().any(|fb| stem(fa) == stem(fb)))
+}
+
+/// Checks a crop match on the pixels: is `whole` (all of it) the same
+/// picture as region `region` (an index into `ingest::phash::crop_regions`)
+/// of `source`? Hashes only sample a few hundred points, so two unrelated
+/// pictures with similar layouts can match; the pixels decide.
+pub type CropCheck<'a> = &'a (dyn Fn(&DupePhoto, &DupePhoto, usize) -> bool + Sync);
+
 /// Edges of every tier, before union-find.
 #[derive(Default)]
 pub struct Edges {
@@ -123,12 +150,21 @@ pub struct Edges {
     pub similar: HashSet<Pair>,
 }
 
+impl Edges {
+    /// Whether a near-tier pair rests on the image embedding (similar look,
+    /// not matching pixels or hashes).
+    pub fn uncertain(&self, p: Pair) -> bool {
+        self.confirmed.contains(&p)
+    }
+}
+
 /// Computes the pairs of each tier (exposed for the evaluation example).
 pub fn edges(
     photos: &[DupePhoto],
     vectors: Option<&HashMap<i64, Vec<f32>>>,
     decisions: &[DupeDecision],
     params: &Params,
+    crop_check: Option<CropCheck>,
 ) -> Edges {
     let index_of: HashMap<[u8; 32], usize> = photos
         .iter()
@@ -138,9 +174,15 @@ pub fn edges(
     let decided = Decided::new(decisions, &index_of);
     let mut e = Edges::default();
 
+    // A picture without enough content (a placeholder preview, a blank or
+    // partly decoded image) hashes like any other bare picture: it never
+    // pairs except as a byte-identical copy of itself.
+    let comparable = |i: usize| photos[i].lacks_content.is_none();
+    let companions = |a: usize, b: usize| raw_companions(&photos[a], &photos[b]);
+
     // Exact: identical decoded pixels.
     let mut by_pixels: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
-    for (i, p) in photos.iter().enumerate() {
+    for (i, p) in photos.iter().enumerate().filter(|(i, _)| comparable(*i)) {
         if let Some(px) = p.pixel_hash {
             by_pixels.entry(px).or_default().push(i);
         }
@@ -149,7 +191,7 @@ pub fn edges(
         for (k, &a) in class.iter().enumerate() {
             for &b in &class[k + 1..] {
                 let p = pair(a, b);
-                if !decided.contains(Tier::Exact, p) {
+                if !decided.contains(Tier::Exact, p) && !companions(a, b) {
                     e.exact.insert(p);
                 }
             }
@@ -163,7 +205,7 @@ pub fn edges(
     let mut hashed: Vec<usize> = Vec::new();
     let mut hashes: Vec<Hash256> = Vec::new();
     let mut phash_of: Vec<Option<Hash256>> = vec![None; photos.len()];
-    for (i, p) in photos.iter().enumerate() {
+    for (i, p) in photos.iter().enumerate().filter(|(i, _)| comparable(*i)) {
         if let Some(h) = p.phash.as_deref().and_then(hashindex::hash_from_bytes) {
             hashed.push(i);
             hashes.push(h);
@@ -173,7 +215,7 @@ pub fn edges(
     for (a, b, _) in MultiIndex::build(&hashes).pairs_within(params.near_max_distance) {
         let (a, b) = (hashed[a as usize], hashed[b as usize]);
         let p = pair(a, b);
-        if !same_pixels(a, b) && !decided.contains(Tier::Near, p) {
+        if !same_pixels(a, b) && !decided.contains(Tier::Near, p) && !companions(a, b) {
             e.near.insert(p);
         }
     }
@@ -182,7 +224,7 @@ pub fn edges(
     let mut regions: Vec<Hash256> = Vec::new();
     let mut region_owner: Vec<usize> = Vec::new();
     let mut regions_of: Vec<std::ops::Range<usize>> = vec![0..0; photos.len()];
-    for (i, p) in photos.iter().enumerate() {
+    for (i, p) in photos.iter().enumerate().filter(|(i, _)| comparable(*i)) {
         if let Some(blob) = p.crop_hashes.as_deref() {
             let start = regions.len();
             for h in blob.chunks_exact(32).filter_map(hashindex::hash_from_bytes) {
@@ -221,13 +263,30 @@ pub fn edges(
         } else {
             params.crop_hash_max_distance
         };
-        for (r, q, _) in index.matches(&regions, radius) {
+        // Every matching region of a pair, then one pixel check per pair
+        // (the best-matching region first).
+        let mut matched: HashMap<Pair, Vec<(u32, usize, usize, usize)>> = HashMap::new();
+        for (r, q, d) in index.matches(&regions, radius) {
             let (a, b) = (hashed[q as usize], region_owner[r as usize]);
-            if a == b || same_pixels(a, b) {
+            if a == b || same_pixels(a, b) || companions(a, b) {
                 continue;
             }
             let p = pair(a, b);
             if !e.near.contains(&p) && !decided.contains(Tier::Near, p) {
+                let region = r as usize - regions_of[b].start;
+                matched.entry(p).or_default().push((d, a, b, region));
+            }
+        }
+        for (p, mut found) in matched {
+            found.sort_unstable();
+            let confirmed = match crop_check {
+                None => true,
+                Some(check) => found
+                    .iter()
+                    .take(3)
+                    .any(|&(_, whole, source, region)| check(&photos[whole], &photos[source], region)),
+            };
+            if confirmed {
                 e.near.insert(p);
                 e.crops.insert(p);
             }
@@ -241,7 +300,7 @@ pub fn edges(
     let mut dated: Vec<(i64, usize)> = Vec::new();
     let mut undated: Vec<usize> = Vec::new();
     for (i, p) in photos.iter().enumerate() {
-        if !vectors.contains_key(&p.id) {
+        if !vectors.contains_key(&p.id) || !comparable(i) {
             continue;
         }
         match timestamp(p).filter(|_| p.exif_date) {
@@ -294,7 +353,7 @@ pub fn edges(
     }
     for (a, b, both_dated) in candidates {
         let p = pair(a, b);
-        if e.exact.contains(&p) || e.near.contains(&p) || same_pixels(a, b) {
+        if e.exact.contains(&p) || e.near.contains(&p) || same_pixels(a, b) || companions(a, b) {
             continue;
         }
         let (Some(va), Some(vb)) = (vectors.get(&photos[a].id), vectors.get(&photos[b].id)) else {
@@ -329,6 +388,7 @@ pub fn build_groups(
     decisions: &[DupeDecision],
     params: &Params,
     only: Option<Tier>,
+    crop_check: Option<CropCheck>,
 ) -> Vec<Group> {
     let index_of: HashMap<[u8; 32], usize> = photos
         .iter()
@@ -336,7 +396,7 @@ pub fn build_groups(
         .map(|(i, p)| (p.hash, i))
         .collect();
     let decided = Decided::new(decisions, &index_of);
-    let e = edges(photos, vectors, decisions, params);
+    let e = edges(photos, vectors, decisions, params, crop_check);
     let mut out = Vec::new();
     let wants = |t: Tier| only.is_none_or(|o| o == t);
 
@@ -369,6 +429,7 @@ pub fn build_groups(
                 keep: p.files[keep].id,
                 reason,
                 notes: Vec::new(),
+                certain: true,
             });
         }
     }
@@ -398,6 +459,7 @@ pub fn build_groups(
                 n
             };
             let mut notes = Vec::new();
+            let uncertain = tier == Tier::Near && inside(&e.confirmed) > 0;
             if tier != Tier::Exact {
                 let n = inside(&e.exact);
                 if n > 0 {
@@ -416,7 +478,7 @@ pub fn build_groups(
                 let n = inside(&e.confirmed);
                 if n > 0 {
                     notes.push(format!(
-                        "{n} pair(s) differ more than a re-save would (a crop?) and were confirmed by the image embedding"
+                        "{n} pair(s) differ more than a re-save would (a crop?) and were confirmed by the image embedding alone: check them before resolving; resolving all groups leaves this one to you"
                     ));
                 }
             }
@@ -453,6 +515,7 @@ pub fn build_groups(
                     reason
                 },
                 notes,
+                certain: tier == Tier::Exact || (tier == Tier::Near && !uncertain),
             });
         }
     }

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, RegionFacts, RegionWork};
 use crate::error::Result;
 use crate::ingest::{decode, phash};
 use crate::jobs::{JobContext, JobHandler, Step, KIND_DUPES};
@@ -47,14 +47,10 @@ impl JobHandler for DupesHandler {
     }
 }
 
-/// Region hashes and sharpness of `batch`, decoded like the scan does.
-/// A file that no longer decodes gets an empty hash list (and keeps its
-/// old sharpness), so it is not tried again on every run.
-fn region_facts(
-    batch: &[(i64, u16, std::path::PathBuf)],
-    threads: usize,
-    cancel: &AtomicBool,
-) -> Vec<(i64, Option<f32>, Vec<u8>)> {
+/// Region hashes, sharpness and the content check of `batch`, decoded like
+/// the scan does. A file that no longer decodes gets an empty hash list
+/// (and keeps its old sharpness), so it is not tried again on every run.
+fn region_facts(batch: &[RegionWork], threads: usize, cancel: &AtomicBool) -> Vec<RegionFacts> {
     let chunk = batch.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let workers: Vec<_> = batch
@@ -63,16 +59,30 @@ fn region_facts(
                 scope.spawn(move || {
                     part.iter()
                         .take_while(|_| !cancel.load(Ordering::Relaxed))
-                        .map(|(id, orientation, path)| {
-                            match decode::load_upright(path, decode::WORKING_EDGE, *orientation) {
-                                Ok(image) => (
-                                    *id,
-                                    super::quality::sharpness(&image),
-                                    phash::crop_hashes(&image),
-                                ),
+                        .map(|w| {
+                            match decode::load_upright(&w.path, decode::WORKING_EDGE, w.orientation) {
+                                Ok(image) => RegionFacts {
+                                    photo_id: w.photo_id,
+                                    sharpness: super::quality::sharpness(&image),
+                                    crop_hashes: phash::crop_hashes(&image),
+                                    content: super::quality::content(
+                                        &image,
+                                        w.orientation,
+                                        w.width,
+                                        w.height,
+                                        &w.format,
+                                    )
+                                    .lacking
+                                    .unwrap_or_default(),
+                                },
                                 Err(reason) => {
-                                    tracing::warn!(path = %path.display(), %reason, "cannot analyse again for duplicates");
-                                    (*id, None, Vec::new())
+                                    tracing::warn!(path = %w.path.display(), %reason, "cannot analyse again for duplicates");
+                                    RegionFacts {
+                                        photo_id: w.photo_id,
+                                        sharpness: None,
+                                        crop_hashes: Vec::new(),
+                                        content: format!("cannot be decoded again: {reason}"),
+                                    }
                                 }
                             }
                         })

@@ -27,6 +27,7 @@
 //! they are stable between runs and across rescans and moves, and change
 //! only when the membership does.
 
+pub mod cropcheck;
 pub mod groups;
 pub mod hashindex;
 pub mod job;
@@ -124,6 +125,10 @@ pub struct Group {
     /// Anything the user should know, e.g. members also linked by a
     /// stronger tier.
     pub notes: Vec<String>,
+    /// Every pair in the group is certain by pixels or hashes (exact, and
+    /// near groups whose pairs the embedding did not have to confirm).
+    /// Only certain groups are resolved in bulk; similar shots never are.
+    pub certain: bool,
 }
 
 impl Group {
@@ -233,6 +238,7 @@ mod tests {
             keep: 1,
             reason: String::new(),
             notes: Vec::new(),
+            certain: true,
         };
         assert_eq!(group.differences(), ["resolution", "folder"]);
     }

@@ -154,6 +154,22 @@ pub(crate) fn plan(group: &Group, photos: &[DupePhoto], keep: Option<i64>) -> Re
     })
 }
 
+impl Plan {
+    /// Moves nothing: every planned file is listed as skipped, with `why`.
+    pub(crate) fn leave_for_review(&mut self, why: &str) {
+        let r = &mut self.resolution;
+        r.skipped = r
+            .trash
+            .drain(..)
+            .map(|path| Skipped {
+                path,
+                reason: why.to_string(),
+            })
+            .collect();
+        self.files.clear();
+    }
+}
+
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()

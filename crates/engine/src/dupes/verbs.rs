@@ -30,7 +30,18 @@ impl Library {
                 Some(model) if needs_vectors => Some(catalog.all_vectors(model.id)?),
                 _ => None,
             };
-            let groups = build_groups(&photos, vectors.as_ref(), &decisions, params, tier);
+            let checker = super::cropcheck::CropChecker::new(self.thumb_cache());
+            let check = |whole: &DupePhoto, source: &DupePhoto, region: usize| {
+                checker.check(whole, source, region)
+            };
+            let groups = build_groups(
+                &photos,
+                vectors.as_ref(),
+                &decisions,
+                params,
+                tier,
+                Some(&check),
+            );
             Ok((photos, groups))
         })
     }
@@ -69,7 +80,16 @@ impl Library {
         let (photos, groups) = self.grouping(&Params::default(), Some(tier))?;
         let mut out = Vec::with_capacity(groups.len());
         for group in &groups {
-            let plan = resolve::plan(group, &photos, None)?;
+            let mut plan = resolve::plan(group, &photos, None)?;
+            if !group.certain {
+                // A group that rests on the image embedding may hold
+                // different photos that look alike: the user decides.
+                plan.leave_for_review(
+                    "left for your review: this group rests on the image embedding (a similar look, not matching pixels or hashes); resolve it on its own",
+                );
+                out.push(plan.resolution);
+                continue;
+            }
             out.push(if dry_run {
                 plan.resolution
             } else {

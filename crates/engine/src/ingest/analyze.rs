@@ -216,6 +216,13 @@ impl Analyzer<'_> {
         let phash = phash::perceptual_hash(&upright);
         let crop_hashes = phash::crop_hashes(&upright);
         let sharpness = crate::dupes::quality::sharpness(&upright);
+        let content = crate::dupes::quality::content(
+            &upright,
+            orientation,
+            decoded.width,
+            decoded.height,
+            &fmt.name(),
+        );
         StageTimes::add(&self.times.phash, started);
 
         let (width, height) = decode::upright_size(decoded.width, decoded.height, orientation);
@@ -248,12 +255,13 @@ impl Analyzer<'_> {
                 pixel_hash: Some(decoded.pixel_hash),
                 sharpness,
                 crop_hashes: Some(crop_hashes),
+                content: content.lacking.unwrap_or_default(),
                 thumb_ready,
             })),
-            warning: match (warning, keyword_warning) {
-                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-                (a, b) => a.or(b),
-            },
+            warning: [warning, content.truncated, keyword_warning]
+                .into_iter()
+                .flatten()
+                .reduce(|a, b| format!("{a}; {b}")),
             keywords,
         })
     }
