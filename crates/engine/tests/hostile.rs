@@ -270,3 +270,96 @@ fn one_thumbnail_written_by_many_threads_at_once_always_succeeds() {
     });
     assert_eq!(failures.into_inner().unwrap(), Vec::<String>::new());
 }
+
+/// The sample files of `../shared/fixtures/formats` that lack real content
+/// to the engine (8x8 placeholder previews, a RAW stub, animated GIFs, a
+/// truncated 12 MP Motion Photo), when the folder is there.
+fn bare_format_samples() -> Vec<PathBuf> {
+    let dir = repo_root().join("../shared/fixtures/formats");
+    [
+        "raw/exiftool_FujiFilm.raf",
+        "exif/makernote_canon.jpg",
+        "exif/makernote_nikon.jpg",
+        "gif/star_animated.gif",
+        "gif/traffic_light_animated.gif",
+        "jpeg/pixel4xl_motion_photo.jpg",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .filter(|p| p.is_file())
+    .collect()
+}
+
+/// Issue 22, defect 8: unique photos were grouped, and suggested for the
+/// trash, because bare pictures (tiny previews, blank or partly decoded
+/// images) hash alike and a crop match was never checked on the pixels.
+#[test]
+fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
+    let f = fixture();
+    for src in cc0_images() {
+        std::fs::copy(&src, f.photos.join(src.file_name().unwrap())).unwrap();
+    }
+    let samples = bare_format_samples();
+    if samples.is_empty() {
+        eprintln!("note: ../shared/fixtures/formats is absent; generated bare pictures only");
+    }
+    for src in &samples {
+        std::fs::copy(src, f.photos.join(src.file_name().unwrap())).unwrap();
+    }
+    let flat = |w, h, v: u8| image::RgbImage::from_pixel(w, h, image::Rgb([v, v, v]));
+    write(
+        &f.photos.join("white-8x8.jpg"),
+        &encode_jpeg(&flat(8, 8, 255), 90),
+    );
+    write(
+        &f.photos.join("white-8x8-b.png"),
+        &encode(&flat(8, 8, 255).into(), image::ImageFormat::Png),
+    );
+    write(
+        &f.photos.join("black.jpg"),
+        &encode_jpeg(&flat(1600, 1200, 0), 90),
+    );
+    write(
+        &f.photos.join("grey.png"),
+        &encode(&flat(640, 480, 128).into(), image::ImageFormat::Png),
+    );
+    // A real picture whose lower part never arrived: the decoder's flat fill.
+    let mut partial = synthetic(1200, 900, 11);
+    for y in 300..900 {
+        for x in 0..1200 {
+            partial.put_pixel(x, y, image::Rgb([0, 0, 0]));
+        }
+    }
+    write(&f.photos.join("partial.jpg"), &encode_jpeg(&partial, 92));
+    let mut partial2 = synthetic(1200, 900, 12);
+    for y in 250..900 {
+        for x in 0..1200 {
+            partial2.put_pixel(x, y, image::Rgb([0, 0, 0]));
+        }
+    }
+    write(&f.photos.join("partial-2.jpg"), &encode_jpeg(&partial2, 92));
+
+    scan_or_hang(&f);
+    // Every photo here is unique: no tier may group any two of them.
+    let groups = f.lib.duplicates(None).unwrap();
+    assert!(groups.is_empty(), "{groups:#?}");
+    for tier in [
+        shoebox_engine::dupes::Tier::Exact,
+        shoebox_engine::dupes::Tier::Near,
+    ] {
+        let plans = f.lib.resolve_all_duplicates(tier, true).unwrap();
+        assert!(plans.iter().all(|p| p.trash.is_empty()), "{plans:#?}");
+    }
+    // The partly decoded pictures carry a warning saying so.
+    let errors = f.lib.errors().unwrap();
+    let partial = entry(&errors, "partial.jpg");
+    assert_eq!(partial.kind, "warning");
+    assert!(partial.reason.contains("truncated"), "{partial:?}");
+    if samples
+        .iter()
+        .any(|p| p.ends_with("pixel4xl_motion_photo.jpg"))
+    {
+        let motion = entry(&errors, "pixel4xl_motion_photo.jpg");
+        assert!(motion.reason.contains("truncated"), "{motion:?}");
+    }
+}

@@ -281,10 +281,9 @@ pub fn edges(
             found.sort_unstable();
             let confirmed = match crop_check {
                 None => true,
-                Some(check) => found
-                    .iter()
-                    .take(3)
-                    .any(|&(_, whole, source, region)| check(&photos[whole], &photos[source], region)),
+                Some(check) => found.iter().take(3).any(|&(_, whole, source, region)| {
+                    check(&photos[whole], &photos[source], region)
+                }),
             };
             if confirmed {
                 e.near.insert(p);

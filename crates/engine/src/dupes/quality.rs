@@ -164,7 +164,11 @@ pub fn content(
 
     // The flat band at the end of the stored data.
     let side = stored_end_side(orientation);
-    let (lines, across) = if matches!(side, b't' | b'b') { (h, w) } else { (w, h) };
+    let (lines, across) = if matches!(side, b't' | b'b') {
+        (h, w)
+    } else {
+        (w, h)
+    };
     let value = |line: usize, i: usize| -> u8 {
         let (x, y) = match side {
             b'b' => (i, h - 1 - line),
@@ -227,11 +231,23 @@ mod content_tests {
     #[test]
     fn tiny_blank_and_mostly_flat_pictures_lack_content() {
         let img = DynamicImage::ImageLuma8(noisy(8, 8));
-        assert!(content(&img, 1, 8, 8, "jpeg").lacking.unwrap().contains("too small"));
-        let raw = content(&DynamicImage::ImageLuma8(noisy(160, 120)), 1, 160, 120, "raw-raf");
+        assert!(content(&img, 1, 8, 8, "jpeg")
+            .lacking
+            .unwrap()
+            .contains("too small"));
+        let raw = content(
+            &DynamicImage::ImageLuma8(noisy(160, 120)),
+            1,
+            160,
+            120,
+            "raw-raf",
+        );
         assert!(raw.lacking.unwrap().contains("RAW"));
         let white = DynamicImage::ImageLuma8(GrayImage::from_pixel(300, 200, Luma([255])));
-        assert!(content(&white, 1, 300, 200, "png").lacking.unwrap().contains("blank"));
+        assert!(content(&white, 1, 300, 200, "png")
+            .lacking
+            .unwrap()
+            .contains("blank"));
         let mut mostly = GrayImage::from_pixel(300, 200, Luma([10]));
         for y in 0..10 {
             for x in 0..300 {
@@ -251,7 +267,13 @@ mod content_tests {
                 stored.put_pixel(x, y, Luma([128]));
             }
         }
-        let c = content(&DynamicImage::ImageLuma8(stored.clone()), 1, 3000, 2000, "jpeg");
+        let c = content(
+            &DynamicImage::ImageLuma8(stored.clone()),
+            1,
+            3000,
+            2000,
+            "jpeg",
+        );
         assert!(c.truncated.is_some() && c.lacking.unwrap().contains("partly decoded"));
         let upright = DynamicImage::ImageLuma8(image::imageops::rotate90(&stored));
         let c = content(&upright, 6, 3000, 2000, "jpeg");
