@@ -322,3 +322,155 @@ fn tags_move_to_the_kept_photo_and_ignore_is_remembered() {
     assert!(groups(&env.json(&["dupes", "--tier", "near"])).is_empty());
     assert_eq!(env.run(&["dupes", "resolve", &gid]).status.code(), Some(1));
 }
+
+/// The freedesktop trash's record of where each item came from
+/// (`Path=` of every `.trashinfo`), with the size of the trashed file.
+fn trash_entries(env: &Env) -> Vec<(PathBuf, u64)> {
+    let info = env.data_home.join("Trash/info");
+    let Ok(dir) = std::fs::read_dir(&info) else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| {
+        let e = e.ok()?;
+        let text = std::fs::read_to_string(e.path()).ok()?;
+        let path = text.lines().find_map(|l| l.strip_prefix("Path="))?;
+        let name = e
+            .file_name()
+            .to_string_lossy()
+            .trim_end_matches(".trashinfo")
+            .to_string();
+        let size = std::fs::metadata(env.trash_files().join(name)).map_or(0, |m| m.len());
+        Some((PathBuf::from(path), size))
+    })
+    .collect()
+}
+
+/// Issue 22, defect 6: a kill -9 inside the move phase of a resolution left
+/// files in the trash that no action recorded (so `undo` could not bring
+/// them back), and empty placeholders in the trash beside originals still in
+/// place. Now the intent is written first and reconciled at the next start.
+/// Fifty kills landing inside the move phase: every file is either in place
+/// (with no placeholder left) or in the trash and recorded, and undo brings
+/// every one back intact.
+#[test]
+fn resolving_survives_kill_9_inside_the_move_phase() {
+    let env = Env::new();
+    const COPIES: usize = 120;
+    let jpeg = support::encode_jpeg(&support::synthetic(64, 48, 21), 90);
+    let copies: Vec<PathBuf> = (0..COPIES)
+        .map(|i| env.photos.join(format!("copy-{i:03}.jpg")))
+        .collect();
+    for c in &copies {
+        std::fs::write(c, &jpeg).unwrap();
+    }
+    env.ok(&["add", env.photos.to_str().unwrap()]);
+    env.ok(&["scan"]);
+
+    let restore_all = |env: &Env| {
+        let history = env.json(&["dupes", "history"]);
+        for action in history["actions"].as_array().unwrap() {
+            if action["undone_at"].is_null() {
+                env.ok(&["dupes", "undo", &action["id"].to_string()]);
+            }
+        }
+        for c in &copies {
+            assert_eq!(
+                std::fs::read(c).unwrap(),
+                jpeg,
+                "{} not restored intact",
+                c.display()
+            );
+        }
+        assert!(trash_entries(env).is_empty(), "{:?}", trash_entries(env));
+        // Nor are blank records left by a move killed half way.
+        let info = env.data_home.join("Trash/info");
+        let blank = std::fs::read_dir(&info)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.metadata().unwrap().len() == 0)
+                    .count()
+            })
+            .unwrap_or(0);
+        assert_eq!(blank, 0, "blank .trashinfo records left");
+        env.ok(&["scan"]);
+    };
+
+    // How long an uninterrupted resolution takes here: the kills are spread
+    // over that span (a choice of when to kill, not an assertion).
+    let started = std::time::Instant::now();
+    env.ok(&["dupes", "resolve-all", "--tier", "exact"]);
+    let span = started.elapsed();
+    restore_all(&env);
+
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut inside, mut cycles) = (0, 0);
+    while inside < 50 {
+        cycles += 1;
+        assert!(
+            cycles <= 400,
+            "only {inside} of {cycles} kills landed inside the move phase"
+        );
+        let delay = span.mul_f64(0.1 + 0.9 * (next() % 1000) as f64 / 1000.0);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_shoebox"))
+            .env("SHOEBOX_LIBRARY", &env.library)
+            .env("XDG_DATA_HOME", &env.data_home)
+            .env("HOME", env.tmp.path())
+            .args(["dupes", "resolve-all", "--tier", "exact"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+
+        // The next start reconciles (history is a duplicate verb).
+        let history = env.json(&["dupes", "history"]);
+        let recorded: HashSet<String> = history["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["undone_at"].is_null())
+            .flat_map(|a| a["files"].as_array().unwrap().clone())
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect();
+        let entries = trash_entries(&env);
+        let mut moved = 0;
+        for c in &copies {
+            let in_trash: Vec<&(PathBuf, u64)> = entries.iter().filter(|(p, _)| p == c).collect();
+            if c.exists() {
+                assert!(
+                    in_trash.is_empty(),
+                    "{} is in place and has a trash entry {in_trash:?}",
+                    c.display()
+                );
+            } else {
+                moved += 1;
+                assert_eq!(
+                    in_trash.len(),
+                    1,
+                    "{} is gone but not in the trash",
+                    c.display()
+                );
+                assert_eq!(in_trash[0].1, jpeg.len() as u64, "{}", c.display());
+                assert!(
+                    recorded.contains(c.to_str().unwrap()),
+                    "{} is in the trash but no action records it",
+                    c.display()
+                );
+            }
+        }
+        assert!(moved < COPIES, "the kept copy was moved");
+        if moved > 0 && moved < COPIES - 1 {
+            inside += 1;
+        }
+        restore_all(&env);
+    }
+    eprintln!("{inside} kills inside the move phase in {cycles} cycles (span {span:?})");
+}

@@ -57,6 +57,12 @@ impl Library {
         })?;
         let catalog = Catalog::open(&dir.join(CATALOG_FILE))?;
         let thumbs = ThumbCache::new(dir.join(THUMBS_DIR));
+        // A resolution a crash interrupted is finished before anything else
+        // (a scan would otherwise forget files that are in the trash). Cheap
+        // when nothing is pending: one query.
+        if let Err(e) = crate::dupes::resolve::reconcile(&catalog) {
+            tracing::warn!("cannot finish an interrupted duplicate resolution yet: {e}");
+        }
         Ok(Library {
             dir,
             catalog,

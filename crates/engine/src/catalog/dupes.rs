@@ -3,7 +3,7 @@
 //! duplicate is removed.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{params, OptionalExtension};
 
@@ -87,18 +87,25 @@ pub struct DupeAction {
     pub files: Vec<TrashedFile>,
 }
 
-/// What a resolution writes once its files are in the trash.
-#[derive(Debug, Clone)]
-pub struct ResolutionRecord<'a> {
+/// The start of a resolution: what it keeps, and the files it is about to
+/// move to the trash, written before anything moves.
+pub struct ResolutionStart<'a> {
     pub group_id: &'a str,
     pub tier: &'a str,
     pub kept_photo: i64,
     pub kept_path: &'a str,
     pub reason: &'a str,
-    /// Trashed files: (path, display path, photo hash, size).
-    pub trashed: &'a [(PathBuf, String, [u8; 32], u64)],
-    /// Photos left without any readable file, whose metadata moves to the kept one.
-    pub merged_photos: &'a [i64],
+    /// Files to move: (path, display path, photo hash, size).
+    pub files: &'a [(PathBuf, String, [u8; 32], u64)],
+}
+
+/// A resolution a crash left unfinished.
+#[derive(Debug, Clone)]
+pub struct PendingAction {
+    pub id: i64,
+    pub created_at: String,
+    /// Files whose move was intended but not recorded as done.
+    pub intents: Vec<PathBuf>,
 }
 
 fn hash32(bytes: Vec<u8>) -> [u8; 32] {
@@ -248,7 +255,9 @@ impl Catalog {
     /// Records a resolution whose files are now in the trash: forgets those
     /// locations, moves the metadata of photos left without a file onto the
     /// kept photo, and logs the action. One transaction.
-    pub fn record_dupe_resolution(&self, rec: &ResolutionRecord) -> Result<i64> {
+    /// Writes the intent of a resolution: a `pending` action with one
+    /// `intent` row per file, before any file moves.
+    pub fn begin_dupe_resolution(&self, rec: &ResolutionStart) -> Result<i64> {
         let tx = self.write_tx()?;
         let now = now_rfc3339();
         let kept_hash: Vec<u8> = tx.query_row(
@@ -257,31 +266,30 @@ impl Catalog {
             |r| r.get(0),
         )?;
         tx.execute(
-            "INSERT INTO dupe_actions (group_id, tier, kept_hash, kept_path, reason, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO dupe_actions (group_id, tier, kept_hash, kept_path, reason, created_at,
+                state, kept_photo)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
             params![
                 rec.group_id,
                 rec.tier,
                 kept_hash,
                 rec.kept_path,
                 rec.reason,
-                now
+                now,
+                rec.kept_photo
             ],
         )?;
         let action = tx.last_insert_rowid();
         {
-            let mut forget = tx.prepare_cached("DELETE FROM files WHERE path = ?1")?;
-            let mut log = tx.prepare_cached(
+            let mut intent = tx.prepare_cached(
                 "INSERT OR REPLACE INTO dupe_action_files
-                    (action_id, path, display_path, photo_hash, size, trashed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    (action_id, path, display_path, photo_hash, size, trashed_at, state)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'intent')",
             )?;
-            for (path, display, hash, size) in rec.trashed {
-                let bytes = paths::to_bytes(path);
-                forget.execute([&bytes])?;
-                log.execute(params![
+            for (path, display, hash, size) in rec.files {
+                intent.execute(params![
                     action,
-                    bytes,
+                    paths::to_bytes(path),
                     display,
                     &hash[..],
                     *size as i64,
@@ -289,17 +297,105 @@ impl Catalog {
                 ])?;
             }
         }
-        for &removed in rec.merged_photos {
-            merge_photo_metadata(&tx, rec.kept_photo, removed)?;
-        }
         tx.commit()?;
         Ok(action)
+    }
+
+    /// One file of `action` is in the trash: recorded, and forgotten as a
+    /// location of its photo.
+    pub fn dupe_file_trashed(&self, action: i64, path: &Path) -> Result<()> {
+        let tx = self.write_tx()?;
+        let bytes = paths::to_bytes(path);
+        tx.execute(
+            "UPDATE dupe_action_files SET state = 'trashed', trashed_at = ?3
+              WHERE action_id = ?1 AND path = ?2",
+            params![action, bytes, now_rfc3339()],
+        )?;
+        tx.execute("DELETE FROM files WHERE path = ?1", [&bytes])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One file of `action` was not moved after all.
+    pub fn dupe_file_not_moved(&self, action: i64, path: &Path) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM dupe_action_files WHERE action_id = ?1 AND path = ?2",
+            params![action, paths::to_bytes(path)],
+        )?;
+        Ok(())
+    }
+
+    /// Ends a resolution: the photos left without any file pass their user
+    /// tags and decisions to the kept photo, and the action is `done` (or
+    /// removed, when nothing moved). Returns whether it is kept.
+    pub fn finish_dupe_resolution(&self, action: i64) -> Result<bool> {
+        let tx = self.write_tx()?;
+        let moved: i64 = tx.query_row(
+            "SELECT count(*) FROM dupe_action_files WHERE action_id = ?1 AND state = 'trashed'",
+            [action],
+            |r| r.get(0),
+        )?;
+        if moved == 0 {
+            tx.execute("DELETE FROM dupe_actions WHERE id = ?1", [action])?;
+            tx.commit()?;
+            return Ok(false);
+        }
+        let kept: Option<i64> = tx.query_row(
+            "SELECT kept_photo FROM dupe_actions WHERE id = ?1",
+            [action],
+            |r| r.get(0),
+        )?;
+        let emptied: Vec<i64> = {
+            let mut stmt = tx.prepare(
+                "SELECT DISTINCT p.id FROM dupe_action_files a JOIN photos p ON p.hash = a.photo_hash
+                  WHERE a.action_id = ?1 AND a.state = 'trashed'
+                    AND NOT EXISTS (SELECT 1 FROM files f WHERE f.photo_id = p.id)",
+            )?;
+            let rows = stmt.query_map([action], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        if let Some(kept) = kept {
+            for removed in emptied.into_iter().filter(|&p| p != kept) {
+                merge_photo_metadata(&tx, kept, removed)?;
+            }
+        }
+        tx.execute(
+            "UPDATE dupe_actions SET state = 'done' WHERE id = ?1",
+            [action],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Resolutions a crash left `pending`, with their unfinished files.
+    pub fn pending_dupe_actions(&self) -> Result<Vec<PendingAction>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, created_at FROM dupe_actions WHERE state = 'pending' ORDER BY id",
+        )?;
+        let mut out: Vec<PendingAction> = stmt
+            .query_map([], |r| {
+                Ok(PendingAction {
+                    id: r.get(0)?,
+                    created_at: r.get(1)?,
+                    intents: Vec::new(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut files = self.conn.prepare(
+            "SELECT path FROM dupe_action_files WHERE action_id = ?1 AND state = 'intent'",
+        )?;
+        for a in &mut out {
+            a.intents = files
+                .query_map([a.id], |r| Ok(paths::from_bytes(&r.get::<_, Vec<u8>>(0)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(out)
     }
 
     pub fn dupe_actions(&self) -> Result<Vec<DupeAction>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, group_id, tier, kept_path, reason, created_at, undone_at
-               FROM dupe_actions ORDER BY id",
+               FROM dupe_actions WHERE state = 'done' ORDER BY id",
         )?;
         let mut actions: Vec<DupeAction> = stmt
             .query_map([], |r| {
@@ -317,7 +413,7 @@ impl Catalog {
             .collect::<rusqlite::Result<_>>()?;
         let mut files = self.conn.prepare(
             "SELECT path, display_path, photo_hash, size, trashed_at FROM dupe_action_files
-              WHERE action_id = ?1 ORDER BY display_path",
+              WHERE action_id = ?1 AND state = 'trashed' ORDER BY display_path",
         )?;
         for a in &mut actions {
             a.files = files

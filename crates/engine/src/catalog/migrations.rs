@@ -279,8 +279,17 @@ pub const MIGRATIONS: &[&str] = &[
     // by hashes or crops: NULL not checked yet (the duplicates job checks
     // photos catalogued before v8), '' enough, else the reason in words
     // (tiny placeholder, blank, mostly one colour, partly decoded).
+    //
+    // Also: resolving duplicates writes its intent first. An action starts
+    // `pending` with one `intent` row per file to move; each file becomes
+    // `trashed` right after its move, and the action `done` once the
+    // metadata is merged. A crash in between is reconciled at the next
+    // start by looking in the trash (dupes::resolve::reconcile).
     r#"
     ALTER TABLE photos ADD COLUMN content TEXT;
+    ALTER TABLE dupe_actions ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
+    ALTER TABLE dupe_actions ADD COLUMN kept_photo INTEGER;
+    ALTER TABLE dupe_action_files ADD COLUMN state TEXT NOT NULL DEFAULT 'trashed';
     "#,
 ];
 

@@ -20,8 +20,8 @@ use crate::error::{EngineError, Result};
 
 pub use browse::{GridPhoto, MonthCount, PhotoFile, TaggedPhoto};
 pub use dupes::{
-    merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, RegionFacts, RegionWork,
-    ResolutionRecord, TrashedFile,
+    merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, PendingAction,
+    RegionFacts, RegionWork, ResolutionStart, TrashedFile,
 };
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
 pub use jobs::{unix_now, JobRow, WatchState};

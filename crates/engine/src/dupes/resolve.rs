@@ -9,12 +9,12 @@
 //! changed since the last scan is skipped, never trashed.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::{Group, GroupKind, Tier};
-use crate::catalog::{Catalog, DupeFile, DupePhoto, ResolutionRecord};
+use crate::catalog::{Catalog, DupeFile, DupePhoto, ResolutionStart};
 use crate::error::{EngineError, Result};
 
 /// A file that was planned for the trash but left in place, and why.
@@ -55,7 +55,6 @@ pub struct UndoReport {
 
 struct PlannedFile {
     file: DupeFile,
-    photo_id: i64,
     photo_hash: [u8; 32],
 }
 
@@ -64,8 +63,6 @@ pub(crate) struct Plan {
     kept_file: DupeFile,
     kept_photo: i64,
     files: Vec<PlannedFile>,
-    /// Photos that leave the library (their metadata moves to the kept one).
-    removed_photos: Vec<i64>,
 }
 
 /// Plans the resolution of `group`, keeping member `keep` (or the
@@ -88,7 +85,7 @@ pub(crate) fn plan(group: &Group, photos: &[DupePhoto], keep: Option<i64>) -> Re
             .ok_or_else(|| EngineError::Invalid(format!("photo {id} is no longer in the library")))
     };
     let kept_photo = photo(kept_member.photo_id)?;
-    let (kept_file, files, removed_photos) = match group.kind {
+    let (kept_file, files) = match group.kind {
         GroupKind::Copies => {
             let kept_file = kept_photo
                 .files
@@ -104,28 +101,24 @@ pub(crate) fn plan(group: &Group, photos: &[DupePhoto], keep: Option<i64>) -> Re
                 .filter(|f| f.id != keep)
                 .map(|f| PlannedFile {
                     file: f.clone(),
-                    photo_id: kept_photo.id,
                     photo_hash: kept_photo.hash,
                 })
                 .collect();
-            (kept_file, files, Vec::new())
+            (kept_file, files)
         }
         GroupKind::Photos => {
             let kept_file = kept_photo.files.first().cloned().ok_or_else(|| {
                 EngineError::Invalid(format!("photo {keep} has no readable file"))
             })?;
             let mut files = Vec::new();
-            let mut removed = Vec::new();
             for m in group.members.iter().filter(|m| m.id != keep) {
                 let p = photo(m.photo_id)?;
-                removed.push(p.id);
                 files.extend(p.files.iter().map(|f| PlannedFile {
                     file: f.clone(),
-                    photo_id: p.id,
                     photo_hash: p.hash,
                 }));
             }
-            (kept_file, files, removed)
+            (kept_file, files)
         }
     };
     let reason = if keep == group.keep {
@@ -150,7 +143,6 @@ pub(crate) fn plan(group: &Group, photos: &[DupePhoto], keep: Option<i64>) -> Re
         kept_file,
         kept_photo: kept_photo.id,
         files,
-        removed_photos,
     })
 }
 
@@ -189,14 +181,18 @@ fn unchanged(file: &DupeFile) -> std::result::Result<(), String> {
     }
 }
 
-/// Moves the planned files to the OS trash and records the action.
+/// Moves the planned files to the OS trash, journaled: the intent is
+/// written first (an action `pending`, one row per file), each move is
+/// recorded right after it happens, and the action is finished (metadata
+/// merged) at the end. A crash anywhere in between leaves enough for
+/// [`reconcile`] to finish or roll back at the next start, so a file in the
+/// trash is never unknown to `history` and `undo`.
 pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
     let Plan {
         mut resolution,
         kept_file,
         kept_photo,
         files,
-        removed_photos,
     } = plan;
     resolution.dry_run = false;
     if let Err(why) = unchanged(&kept_file) {
@@ -205,57 +201,312 @@ pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
             kept_file.display
         )));
     }
-    let mut trashed: Vec<(PathBuf, String, [u8; 32], u64)> = Vec::new();
-    // Photos with a file that stays (skipped) keep their own metadata.
-    let mut left_behind: std::collections::HashSet<i64> = Default::default();
+    let mut to_move: Vec<(PathBuf, String, [u8; 32], u64)> = Vec::new();
     for f in &files {
-        if let Err(reason) = unchanged(&f.file) {
-            left_behind.insert(f.photo_id);
-            resolution.skipped.push(Skipped {
+        match unchanged(&f.file) {
+            Ok(()) => to_move.push((
+                f.file.path.clone(),
+                f.file.display.clone(),
+                f.photo_hash,
+                f.file.size,
+            )),
+            Err(reason) => resolution.skipped.push(Skipped {
                 path: f.file.display.clone(),
                 reason,
-            });
-            continue;
-        }
-        match trash::delete(&f.file.path) {
-            Ok(()) => {
-                tracing::info!(path = %f.file.display, "moved to the trash");
-                resolution.trashed.push(f.file.display.clone());
-                trashed.push((
-                    f.file.path.clone(),
-                    f.file.display.clone(),
-                    f.photo_hash,
-                    f.file.size,
-                ));
-            }
-            Err(e) => {
-                left_behind.insert(f.photo_id);
-                resolution.skipped.push(Skipped {
-                    path: f.file.display.clone(),
-                    reason: format!("could not move it to the trash: {e}"),
-                });
-            }
+            }),
         }
     }
-    if trashed.is_empty() {
+    if to_move.is_empty() {
         return Ok(resolution);
     }
-    let merged: Vec<i64> = removed_photos
-        .iter()
-        .copied()
-        .filter(|id| !left_behind.contains(id))
-        .collect();
-    let action = catalog.record_dupe_resolution(&ResolutionRecord {
+    let action = catalog.begin_dupe_resolution(&ResolutionStart {
         group_id: &resolution.group,
         tier: resolution.tier.as_str(),
         kept_photo,
         kept_path: &resolution.keep_path,
         reason: &resolution.reason,
-        trashed: &trashed,
-        merged_photos: &merged,
+        files: &to_move,
     })?;
-    resolution.action = Some(action);
+    for (path, shown, _, _) in &to_move {
+        match trash::delete(path) {
+            Ok(()) => {
+                tracing::info!(path = %shown, "moved to the trash");
+                catalog.dupe_file_trashed(action, path)?;
+                resolution.trashed.push(shown.clone());
+            }
+            Err(e) => {
+                catalog.dupe_file_not_moved(action, path)?;
+                resolution.skipped.push(Skipped {
+                    path: shown.clone(),
+                    reason: format!("could not move it to the trash: {e}"),
+                });
+            }
+        }
+    }
+    if catalog.finish_dupe_resolution(action)? {
+        resolution.action = Some(action);
+    }
     Ok(resolution)
+}
+
+/// What [`reconcile`] found in the trash for the files of unfinished
+/// resolutions.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct ReconcileReport {
+    /// Actions finished (their moved files recorded, metadata merged).
+    pub finished: usize,
+    /// Files found in the trash and recorded.
+    pub recorded: usize,
+    /// Files found still in place (the move never happened).
+    pub in_place: usize,
+    /// Empty placeholders the interrupted move left in the trash, removed.
+    pub placeholders_removed: usize,
+}
+
+/// Finishes the resolutions a crash left `pending`. For each file whose move
+/// was intended: still in place means the move never happened (an empty
+/// placeholder the trash left for it is removed, so a later restore cannot
+/// overwrite the photo with nothing); gone and in the trash means it moved
+/// and is recorded now; gone and not in the trash means it left by other
+/// means and is forgotten. Idempotent; run at the start of every duplicate
+/// verb.
+pub(crate) fn reconcile(catalog: &Catalog) -> Result<ReconcileReport> {
+    let mut report = ReconcileReport::default();
+    let pending = catalog.pending_dupe_actions()?;
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    let trashed = trash_items();
+    for action in pending {
+        for path in &action.intents {
+            let in_trash: Vec<&TrashEntry> =
+                trashed.iter().filter(|t| &t.original == path).collect();
+            if path.symlink_metadata().is_ok() {
+                // An empty placeholder, or a record whose placeholder was
+                // never made: what a move killed half way leaves behind.
+                let placeholders: Vec<&TrashEntry> = in_trash
+                    .into_iter()
+                    .filter(|t| {
+                        t.size.unwrap_or(0) == 0 && t.deleted_at_or_after(&action.created_at)
+                    })
+                    .collect();
+                report.placeholders_removed += purge(&placeholders);
+                report.placeholders_removed += remove_blank_records(path);
+                catalog.dupe_file_not_moved(action.id, path)?;
+                report.in_place += 1;
+            } else if !in_trash.is_empty() {
+                catalog.dupe_file_trashed(action.id, path)?;
+                report.recorded += 1;
+            } else {
+                catalog.dupe_file_not_moved(action.id, path)?;
+            }
+        }
+        catalog.finish_dupe_resolution(action.id)?;
+        report.finished += 1;
+    }
+    if report != ReconcileReport::default() {
+        tracing::info!(
+            ?report,
+            "finished duplicate resolutions interrupted by a crash"
+        );
+    }
+    Ok(report)
+}
+
+/// One item of the OS trash, as [`reconcile`] needs it.
+struct TrashEntry {
+    original: PathBuf,
+    /// Seconds since the epoch (local time on Linux, as the trash records).
+    deleted: i64,
+    size: Option<u64>,
+    item: Option<trash::TrashItem>,
+}
+
+impl TrashEntry {
+    /// Whether it was put in the trash no earlier than `created_at` (an
+    /// RFC 3339 time), with a day's slack for the trash's local-time dates.
+    fn deleted_at_or_after(&self, created_at: &str) -> bool {
+        chrono::DateTime::parse_from_rfc3339(created_at)
+            .map(|t| self.deleted >= t.timestamp() - 86_400)
+            .unwrap_or(true)
+    }
+}
+
+#[cfg(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+))]
+fn trash_items() -> Vec<TrashEntry> {
+    let items = match trash::os_limited::list() {
+        Ok(items) => items,
+        Err(e) => {
+            tracing::warn!("cannot read the trash: {e}");
+            return Vec::new();
+        }
+    };
+    items
+        .into_iter()
+        .map(|item| TrashEntry {
+            original: item.original_path(),
+            deleted: item.time_deleted,
+            size: match trash::os_limited::metadata(&item).map(|m| m.size) {
+                Ok(trash::TrashItemSize::Bytes(n)) => Some(n),
+                _ => None,
+            },
+            item: Some(item),
+        })
+        .collect()
+}
+
+#[cfg(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+))]
+fn purge(entries: &[&TrashEntry]) -> usize {
+    let mut removed = 0;
+    for item in entries.iter().filter_map(|e| e.item.as_ref()) {
+        match trash::os_limited::purge_all([item]) {
+            Ok(()) => removed += 1,
+            // A record without its placeholder: the record alone goes (on
+            // the freedesktop trash, an item's id is its .trashinfo path).
+            Err(_) if cfg!(unix) && std::fs::remove_file(&item.id).is_ok() => removed += 1,
+            Err(e) => tracing::warn!("cannot remove an empty placeholder from the trash: {e}"),
+        }
+    }
+    removed
+}
+
+/// What a move of `path` killed half way leaves in the home trash, removed:
+/// a `.trashinfo` left empty (killed between creating and writing it; the
+/// trash ignores it forever), and a record of `path` whose file in the
+/// trash is missing or an empty placeholder (the trash's own listing skips
+/// a record without its file). Only called while `path` is in place.
+#[cfg(all(
+    unix,
+    not(target_os = "macos"),
+    not(target_os = "ios"),
+    not(target_os = "android")
+))]
+fn remove_blank_records(path: &Path) -> usize {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return 0;
+    };
+    let data_home = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    let Some(info) = data_home.map(|d| d.join("Trash/info")) else {
+        return 0;
+    };
+    let Ok(dir) = std::fs::read_dir(&info) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in dir.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = file.strip_suffix(".trashinfo") else {
+            continue;
+        };
+        // `name`, or `name.N` when the trash already held that name.
+        let ours = stem == name
+            || stem
+                .strip_prefix(name.as_str())
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        if !ours || !entry.metadata().is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let record = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let names_path = record
+            .lines()
+            .filter_map(|l| l.strip_prefix("Path="))
+            .any(|p| percent_decoded(p) == crate::paths::to_bytes(path));
+        let placeholder = info.with_file_name("files").join(stem);
+        let placeholder_empty = placeholder
+            .symlink_metadata()
+            .map_or(true, |m| m.is_file() && m.len() == 0);
+        if record.is_empty() || (names_path && placeholder_empty) {
+            let _ = std::fs::remove_file(&placeholder);
+            if std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// The bytes of a `.trashinfo` `Path=` value (percent-encoded, RFC 2396).
+#[cfg(all(
+    unix,
+    not(target_os = "macos"),
+    not(target_os = "ios"),
+    not(target_os = "android")
+))]
+fn percent_decoded(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(not(all(
+    unix,
+    not(target_os = "macos"),
+    not(target_os = "ios"),
+    not(target_os = "android")
+)))]
+fn remove_blank_records(_path: &Path) -> usize {
+    0
+}
+
+#[cfg(not(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+)))]
+fn trash_items() -> Vec<TrashEntry> {
+    // The macOS trash cannot be listed: a file not in place is taken as
+    // moved (the Finder's Put Back restores it).
+    Vec::new()
+}
+
+#[cfg(not(any(
+    target_os = "windows",
+    all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "ios"),
+        not(target_os = "android")
+    )
+)))]
+fn purge(_entries: &[&TrashEntry]) -> usize {
+    0
 }
 
 /// Puts the files of a recorded action back where they were, from the

@@ -22,6 +22,7 @@ impl Library {
         params: &Params,
         tier: Option<Tier>,
     ) -> Result<(Vec<DupePhoto>, Vec<Group>)> {
+        resolve::reconcile(self.catalog())?;
         self.catalog().read_snapshot(|catalog| {
             let photos = catalog.dupe_photos()?;
             let decisions = catalog.dupe_decisions()?;
@@ -122,12 +123,14 @@ impl Library {
 
     /// Every recorded resolution, oldest first.
     pub fn duplicate_history(&self) -> Result<Vec<DupeAction>> {
+        resolve::reconcile(self.catalog())?;
         self.catalog().dupe_actions()
     }
 
     /// Restores the files an action moved to the trash (where the platform
     /// allows). Run a scan afterwards to index them again.
     pub fn undo_duplicate_action(&self, id: i64) -> Result<UndoReport> {
+        resolve::reconcile(self.catalog())?;
         resolve::undo(self.catalog(), id)
     }
 }

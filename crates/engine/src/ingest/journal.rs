@@ -95,7 +95,7 @@ fn strikes_in(text: &str) -> HashMap<Vec<u8>, u32> {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
