@@ -120,7 +120,11 @@ fn randomized_kill_mid_scan_never_loses_a_photo() {
             .args(["scan", "--threads", "2"])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let add = |library: &std::path::Path| {
         let out = Command::new(&bin)
@@ -162,7 +166,11 @@ fn randomized_kill_mid_scan_never_loses_a_photo() {
         scan(&library);
         let s = status(&library);
         assert_eq!(
-            (s["photos"].as_u64(), s["files"].as_u64(), s["errors"].as_u64()),
+            (
+                s["photos"].as_u64(),
+                s["files"].as_u64(),
+                s["errors"].as_u64()
+            ),
             (Some(N as u64), Some(N as u64), Some(0)),
             "cycle {cycle}: {s}"
         );

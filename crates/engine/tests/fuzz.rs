@@ -105,7 +105,11 @@ fn fuzz(name: &str, seed: u64, corpus: &[Vec<u8>], target: impl Fn(&[u8])) {
         if catch_unwind(AssertUnwindSafe(|| target(input))).is_err() {
             let dump = std::env::temp_dir().join(format!("shoebox-fuzz-{name}.bin"));
             let _ = std::fs::write(&dump, input);
-            panic!("{name}: panicked on {what} ({} bytes, saved to {})", input.len(), dump.display());
+            panic!(
+                "{name}: panicked on {what} ({} bytes, saved to {})",
+                input.len(),
+                dump.display()
+            );
         }
     };
     for (i, c) in corpus.iter().enumerate() {
@@ -126,7 +130,9 @@ fn files_in(dir: &Path, out: &mut Vec<Vec<u8>>) {
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "LICENSES" && n != "video") {
+            if p.file_name()
+                .is_some_and(|n| n != "LICENSES" && n != "video")
+            {
                 files_in(&p, out);
             }
         } else if e.metadata().is_ok_and(|m| m.len() <= 3 << 20)
@@ -167,7 +173,10 @@ fn image_corpus() -> Vec<Vec<u8>> {
     out.push(fake_raw_with_preview(&encode_jpeg(&small, 80)));
     let png = out[1].clone();
     let mut iccp = b"icc\0\0".to_vec();
-    iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(&vec![0u8; 4 << 20], 6));
+    iccp.extend(miniz_oxide::deflate::compress_to_vec_zlib(
+        &vec![0u8; 4 << 20],
+        6,
+    ));
     out.push(png_with_chunk(&png, b"iCCP", &iccp));
     // Two real photos keep the runs fast; the format samples add variety.
     for name in ["rocket.jpg", "coins.png"] {
@@ -226,7 +235,9 @@ fn raw_preview_finder_never_panics() {
 }
 
 fn xmp_corpus() -> Vec<Vec<u8>> {
-    let mut many = String::from(r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:lr="http://ns.adobe.com/lightroom/1.0/" xmlns:digiKam="http://www.digikam.org/ns/1.0/"><dc:subject><rdf:Bag>"#);
+    let mut many = String::from(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:lr="http://ns.adobe.com/lightroom/1.0/" xmlns:digiKam="http://www.digikam.org/ns/1.0/"><dc:subject><rdf:Bag>"#,
+    );
     for i in 0..50 {
         many.push_str(&format!("<rdf:li>k{i} &amp; <![CDATA[x]]></rdf:li>"));
     }
@@ -234,7 +245,8 @@ fn xmp_corpus() -> Vec<Vec<u8>> {
     vec![
         many.into_bytes(),
         b"<?xpacket begin='\xef\xbb\xbf'?><x:xmpmeta/>".to_vec(),
-        b"<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]><x>&b;</x>".to_vec(),
+        b"<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]><x>&b;</x>"
+            .to_vec(),
         b"<a><b><c><d><e><f></f></e></d></c></b></a>".to_vec(),
     ]
 }

@@ -213,10 +213,10 @@ fn a_name_at_the_file_system_limit_gets_no_false_sidecar_warning() {
     assert_eq!(f.lib.errors().unwrap(), vec![]);
 }
 
-/// A process that died while decoding a file left `B <path>` without `E`
-/// in its journal. The first time, the file is retried (the process may
-/// have been killed by the user); a file that was already retried once and
-/// died again is recorded as an error and never decoded again.
+/// A process that crashed while decoding a file left `B <path>` without
+/// `E`, and `C`, in its journal. The first time, the file is retried
+/// (other files were in flight too); a file that was already retried once
+/// and crashed again is recorded as an error and never decoded again.
 #[test]
 fn a_file_that_crashed_the_scan_twice_is_recorded_and_skipped() {
     let f = fixture();
@@ -230,7 +230,12 @@ fn a_file_that_crashed_the_scan_twice_is_recorded_and_skipped() {
     // pid 4194305 is above Linux's largest pid: that process is gone.
     std::fs::write(
         journals.join("4194305-0.journal"),
-        format!("P 1 {}\nB {}\nB {}\n", hex(&twice), hex(&twice), hex(&once)),
+        format!(
+            "P 1 {}\nB {}\nB {}\nC\n",
+            hex(&twice),
+            hex(&twice),
+            hex(&once)
+        ),
     )
     .unwrap();
 
@@ -361,5 +366,46 @@ fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
     {
         let motion = entry(&errors, "pixel4xl_motion_photo.jpg");
         assert!(motion.reason.contains("truncated"), "{motion:?}");
+    }
+}
+
+/// The crash handler: a process that aborts (as on a failed allocation)
+/// while decoding leaves `C` in its journal, so the next start blames the
+/// files in flight; a process killed with SIGKILL blames nobody.
+#[cfg(unix)]
+#[test]
+fn an_abort_while_decoding_is_a_crash_and_a_kill_is_not() {
+    use shoebox_engine::ingest::journal::DecodeJournal;
+    if let Some(dir) = std::env::var_os("SHOEBOX_JOURNAL_CHILD") {
+        let journal = DecodeJournal::open(Path::new(&dir));
+        let _decoding = journal.begin(Path::new("/photos/bomb.png"));
+        if std::env::var_os("SHOEBOX_JOURNAL_KILL").is_some() {
+            // SAFETY: sending SIGKILL to ourselves.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+        std::process::abort();
+    }
+    let me = std::env::current_exe().unwrap();
+    for (kill, strikes) in [(false, 1), (true, 0)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(&me);
+        child
+            .args([
+                "--exact",
+                "an_abort_while_decoding_is_a_crash_and_a_kill_is_not",
+                "--nocapture",
+            ])
+            .env("SHOEBOX_JOURNAL_CHILD", dir.path());
+        if kill {
+            child.env("SHOEBOX_JOURNAL_KILL", "1");
+        }
+        let status = child.status().unwrap();
+        assert!(!status.success());
+        let journal = DecodeJournal::open(dir.path());
+        assert_eq!(
+            journal.strikes(Path::new("/photos/bomb.png")),
+            strikes,
+            "kill: {kill}"
+        );
     }
 }

@@ -50,9 +50,7 @@ fn main() {
     let requests: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let threads: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(8);
     let rest = url.strip_prefix("http://").expect("an http:// URL");
-    let (addr, token) = rest
-        .split_once("/?token=")
-        .expect("the URL serve printed");
+    let (addr, token) = rest.split_once("/?token=").expect("the URL serve printed");
     let ip: std::net::SocketAddr = addr.parse().expect("an IP:port address");
     assert!(ip.ip().is_loopback(), "load tests target loopback only");
     let paths = ["/api/status", "/thumb/1?size=256", "/api/timeline"];

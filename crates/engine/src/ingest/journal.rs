@@ -4,15 +4,20 @@
 //! a memory limit) never gets a catalog row, so without this every later
 //! scan would decode it again and die the same way. Each process appends
 //! `B <path>` before decoding a file and `E <path>` after, to a journal of
-//! its own in `<library>/decoding/`. A journal whose process is gone is read
-//! at the next start: a file begun and never ended earns a strike. The
-//! first strike only retries it (the process may have been killed by the
-//! user, not by the file); at two strikes the file is recorded as an error
-//! and not decoded again until it changes.
+//! its own in `<library>/decoding/`. When the process crashes (an abort on a
+//! failed allocation, a segmentation fault in a decoder), a signal handler
+//! appends `C` before the process dies. A journal whose process is gone is
+//! read at the next start: if it ends in a crash, each file begun and never
+//! ended earns a strike. A kill (the user's kill -9, a closed laptop lid)
+//! leaves no `C` and costs nothing. The first strike only retries the file
+//! (several files are decoded at once, and only one was to blame); at two
+//! strikes it is recorded as an error and not decoded again until it
+//! changes. The kernel's OOM killer sends SIGKILL, which cannot be caught:
+//! such a death is treated as a kill.
 //!
-//! Lines are small `O_APPEND` writes, so a kill -9 loses nothing already
-//! written (the page cache outlives the process); an OS crash may lose the
-//! tail, which at worst costs one more strike.
+//! Lines are small `O_APPEND` writes, so a dying process loses nothing
+//! already written (the page cache outlives the process); an OS crash may
+//! lose the tail, which at worst costs a strike.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -30,6 +35,8 @@ static JOURNALS_OPENED: AtomicU64 = AtomicU64::new(0);
 
 pub struct DecodeJournal {
     file: Option<Mutex<File>>,
+    /// This journal's slot in the crash handler's table.
+    crash_slot: Option<usize>,
     path: PathBuf,
     /// Strikes carried over from dead processes, by path bytes.
     strikes: HashMap<Vec<u8>, u32>,
@@ -46,6 +53,83 @@ impl Drop for Decoding<'_> {
         self.journal.append(&format!("E {}\n", self.key));
     }
 }
+
+/// The file descriptors of this process's open journals, for the crash
+/// handler (which may only make async-signal-safe calls: no locks, no
+/// allocation).
+#[cfg(unix)]
+static CRASH_FDS: [std::sync::atomic::AtomicI32; 8] =
+    [const { std::sync::atomic::AtomicI32::new(-1) }; 8];
+
+#[cfg(unix)]
+extern "C" fn on_crash(signal: libc::c_int) {
+    for slot in &CRASH_FDS {
+        let fd = slot.load(Ordering::Relaxed);
+        if fd >= 0 {
+            // SAFETY: write(2) is async-signal-safe; the buffer is static.
+            unsafe { libc::write(fd, b"C\n".as_ptr().cast(), 2) };
+        }
+    }
+    // SAFETY: restore the default action and re-raise, so the process dies
+    // of the same signal (core dump and exit status as without us).
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+/// Installs [`on_crash`] for the signals a crashing decoder raises (once
+/// per process).
+#[cfg(unix)]
+fn install_crash_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for signal in [
+            libc::SIGABRT,
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGILL,
+            libc::SIGFPE,
+        ] {
+            // SAFETY: a plain handler that only calls async-signal-safe
+            // functions; SA_ONSTACK so a stack overflow can still run it
+            // (Rust installs an alternate signal stack for its threads).
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_crash as *const () as usize;
+                action.sa_flags = libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                libc::sigaction(signal, &action, std::ptr::null_mut());
+            }
+        }
+    });
+}
+
+#[cfg(unix)]
+fn register_crash_fd(file: &File) -> Option<usize> {
+    use std::os::fd::AsRawFd;
+    install_crash_handler();
+    let fd = file.as_raw_fd();
+    CRASH_FDS.iter().position(|slot| {
+        slot.compare_exchange(-1, fd, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    })
+}
+
+#[cfg(unix)]
+fn unregister_crash_fd(slot: Option<usize>) {
+    if let Some(i) = slot {
+        CRASH_FDS[i].store(-1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(not(unix))]
+fn register_crash_fd(_file: &File) -> Option<usize> {
+    None
+}
+
+#[cfg(not(unix))]
+fn unregister_crash_fd(_slot: Option<usize>) {}
 
 fn pid_alive(pid: u32) -> bool {
     #[cfg(unix)]
@@ -65,6 +149,7 @@ fn pid_alive(pid: u32) -> bool {
 fn strikes_in(text: &str) -> HashMap<Vec<u8>, u32> {
     let mut carried: HashMap<&str, u32> = HashMap::new();
     let mut open: HashMap<&str, i64> = HashMap::new();
+    let crashed = text.lines().any(|l| l == "C");
     for line in text.lines() {
         let mut parts = line.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
@@ -80,7 +165,8 @@ fn strikes_in(text: &str) -> HashMap<Vec<u8>, u32> {
     for (key, balance) in &open {
         let prior = carried.get(key).copied().unwrap_or(0);
         if *balance > 0 {
-            out.insert(*key, prior + 1);
+            // In flight when the process died: to blame only for a crash.
+            out.insert(*key, prior + crashed as u32);
         }
         // Begun and ended: the retry worked, the strikes are forgiven.
     }
@@ -90,6 +176,7 @@ fn strikes_in(text: &str) -> HashMap<Vec<u8>, u32> {
         }
     }
     out.into_iter()
+        .filter(|(_, n)| *n > 0)
         .filter_map(|(k, n)| Some((unhex(k)?, n)))
         .collect()
 }
@@ -143,8 +230,10 @@ impl DecodeJournal {
             .open(&path)
             .map_err(|e| tracing::warn!(path = %path.display(), "no decode journal: {e}"))
             .ok();
+        let crash_slot = file.as_ref().and_then(register_crash_fd);
         let journal = DecodeJournal {
             file: file.map(Mutex::new),
+            crash_slot,
             path,
             strikes,
         };
@@ -188,6 +277,7 @@ impl DecodeJournal {
 impl Drop for DecodeJournal {
     fn drop(&mut self) {
         // A clean end: nothing to recover.
+        unregister_crash_fd(self.crash_slot.take());
         self.file = None;
         let _ = std::fs::remove_file(&self.path);
     }
@@ -203,12 +293,18 @@ mod tests {
         let b = hex(b"/p/b.png");
         let c = hex(b"/p/c.png");
         let text = format!("P 1 {a}\nP 1 {c}\nB {a}\nB {b}\nE {b}\nB {c}\nE {c}\nB {b}\n");
+        // A kill: nobody is to blame; carried strikes stay.
         let s = strikes_in(&text);
+        assert_eq!(s.get(b"/p/a.png".as_slice()), Some(&1));
+        assert_eq!(s.get(b"/p/b.png".as_slice()), None);
+        assert_eq!(s.get(b"/p/c.png".as_slice()), None);
+        // A crash: whatever was in flight earns a strike.
+        let s = strikes_in(&format!("{text}C\n"));
         assert_eq!(s.get(b"/p/a.png".as_slice()), Some(&2));
         assert_eq!(s.get(b"/p/b.png".as_slice()), Some(&1));
         assert_eq!(s.get(b"/p/c.png".as_slice()), None);
         // A torn last line is ignored.
-        assert!(strikes_in(&format!("B {a}\nB 12")).contains_key(b"/p/a.png".as_slice()));
+        assert!(strikes_in(&format!("B {a}\nC\nB 12")).contains_key(b"/p/a.png".as_slice()));
     }
 
     #[test]
@@ -217,7 +313,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("decoding")).unwrap();
         // No process has pid 2^22 + 1 (above Linux's pid_max default).
         let dead = dir.path().join("decoding/4194305-0.journal");
-        std::fs::write(&dead, format!("B {}\n", hex(b"/x.png"))).unwrap();
+        std::fs::write(&dead, format!("B {}\nC\n", hex(b"/x.png"))).unwrap();
         let j = DecodeJournal::open(dir.path());
         assert_eq!(j.strikes(Path::new("/x.png")), 1);
         assert!(!dead.exists());
