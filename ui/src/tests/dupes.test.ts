@@ -5,7 +5,7 @@ import { flush, makeApp, renderWith } from '../test/fake';
 import type { DupeGroup } from '../lib/api/types';
 
 const near: DupeGroup = {
-  id: 'n1', tier: 'near', kind: 'photos', keep: 17, reason: 'highest resolution (4032×3024 vs 1600×1200)', notes: [],
+  id: 'n1', tier: 'near', kind: 'photos', keep: 17, reason: 'highest resolution (4032×3024 vs 1600×1200)', notes: [], certain: true,
   differs: ['resolution', 'bytes'],
   members: [
     { id: 17, photo_id: 17, path: '/p/IMG_0042.jpg', paths: ['/p/IMG_0042.jpg'], width: 4032, height: 3024, bytes: 3481920, taken_at: '2021-07-04T16:20:00+02:00', hash: 'a', keep: true },
@@ -14,8 +14,8 @@ const near: DupeGroup = {
 };
 const near2: DupeGroup = { ...near, id: 'n2', members: near.members.map((m) => ({ ...m, id: m.id + 100, photo_id: m.photo_id + 100, path: m.path.replace('IMG', 'DSC') })), keep: 117 };
 
-function setup() {
-  let groups = [near, near2];
+function setup(initial: DupeGroup[] = [near, near2]) {
+  let groups = initial;
   const { app, transport } = makeApp({
     dupes: (a) => ({ counts: { exact: 0, near: groups.length, similar: 1 }, groups: groups.filter((g) => !a.tier || g.tier === a.tier) }),
     dupes_resolve: (a) => {
@@ -94,6 +94,14 @@ describe('duplicates', () => {
     await flush();
     expect(transport.named('dupes_resolve_all')[1].args).toEqual({ tier: 'near', dry_run: false });
     expect(await screen.findByTestId('dupes-empty')).toBeInTheDocument();
+  });
+
+  it('a group resting on the embedding says to check it, and resolve all does not count it', async () => {
+    setup([near, { ...near2, certain: false }]);
+    const groups = await screen.findAllByTestId('dupe-group');
+    expect(within(groups[0]).queryByTestId('needs-review')).toBeNull();
+    expect(within(groups[1]).getByTestId('needs-review')).toHaveTextContent('Check before resolving');
+    expect(screen.getByTestId('resolve-all')).toHaveTextContent('Resolve all 1 group…');
   });
 
   it('not duplicates and keep all remove the group from view', async () => {

@@ -258,6 +258,9 @@ export interface DupeGroup {
   keep: number;
   reason: string;
   notes: string[];
+  /** Every pair holds by pixels or hashes; false when the image embedding
+   * had to confirm one: "resolve all" leaves such a group to the user. */
+  certain: boolean;
   differs: Difference[];
   members: DupeMember[];
 }
