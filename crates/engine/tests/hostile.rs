@@ -355,6 +355,63 @@ fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
         let plans = f.lib.resolve_all_duplicates(tier, true).unwrap();
         assert!(plans.iter().all(|p| p.trash.is_empty()), "{plans:#?}");
     }
+    // With a model (the real architecture, random weights), the embedding
+    // tiers join in: still no bare picture in any group, and nothing for
+    // the trash in bulk.
+    let model = f
+        .lib
+        .load_model(
+            Some(
+                repo_root()
+                    .join("tests/fixtures/models/clip-tiny")
+                    .to_str()
+                    .unwrap(),
+            ),
+            shoebox_engine::model::DeviceChoice::Cpu,
+            &shoebox_engine::model::ResolveOptions {
+                offline: true,
+                cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
+                ..shoebox_engine::model::ResolveOptions::from_env()
+            },
+        )
+        .unwrap();
+    f.lib.embed(&model, &Default::default(), &|_| {}).unwrap();
+    // (The animated GIFs are small but real pictures: they may join similar
+    // shots, which are never resolved in bulk.)
+    let bare: Vec<String> = samples
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".gif"))
+        .chain(
+            [
+                "white-8x8.jpg",
+                "white-8x8-b.png",
+                "black.jpg",
+                "grey.png",
+                "partial.jpg",
+                "partial-2.jpg",
+            ]
+            .map(String::from),
+        )
+        .collect();
+    for g in f.lib.duplicates(None).unwrap() {
+        for m in &g.members {
+            assert!(
+                !bare.iter().any(|b| m.path.ends_with(b.as_str())),
+                "{} is in group {}: {g:#?}",
+                m.path,
+                g.id
+            );
+        }
+    }
+    for tier in [
+        shoebox_engine::dupes::Tier::Exact,
+        shoebox_engine::dupes::Tier::Near,
+    ] {
+        let plans = f.lib.resolve_all_duplicates(tier, true).unwrap();
+        assert!(plans.iter().all(|p| p.trash.is_empty()), "{plans:#?}");
+    }
+
     // The partly decoded pictures carry a warning saying so.
     let errors = f.lib.errors().unwrap();
     let partial = entry(&errors, "partial.jpg");
