@@ -162,18 +162,10 @@ impl Plan {
     }
 }
 
-fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
-}
-
 fn unchanged(file: &DupeFile) -> std::result::Result<(), String> {
     match std::fs::symlink_metadata(&file.path) {
         Ok(m) if !m.is_file() => Err("it is no longer a regular file".into()),
-        Ok(m) if m.len() != file.size || mtime_ns(&m) != file.mtime_ns => {
+        Ok(m) if m.len() != file.size || crate::ingest::analyze::mtime_ns(&m) != file.mtime_ns => {
             Err("it changed since the last scan; run `shoebox scan` first".into())
         }
         Ok(_) => Ok(()),

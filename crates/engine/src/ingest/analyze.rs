@@ -55,7 +55,10 @@ pub struct Analyzer<'a> {
     pub journal: &'a super::journal::DecodeJournal,
 }
 
-fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+/// A file's modification time as the catalog stores it. The one
+/// definition: "unchanged since the scan" checks (duplicate resolution)
+/// compare against what the scan recorded with it.
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
