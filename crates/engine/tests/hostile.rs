@@ -436,33 +436,46 @@ fn an_abort_while_decoding_is_a_crash_and_a_kill_is_not() {
     if let Some(dir) = std::env::var_os("SHOEBOX_JOURNAL_CHILD") {
         let journal = DecodeJournal::open(Path::new(&dir));
         let _decoding = journal.begin(Path::new("/photos/bomb.png"));
-        if std::env::var_os("SHOEBOX_JOURNAL_KILL").is_some() {
+        match std::env::var("SHOEBOX_JOURNAL_DEATH").as_deref() {
             // SAFETY: sending SIGKILL to ourselves.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            Ok("kill") => unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            },
+            Ok("overflow") => {
+                fn deeper(n: u64) -> u64 {
+                    let pad = std::hint::black_box([n; 64]);
+                    deeper(pad[3] + 1) + pad[5]
+                }
+                std::hint::black_box(deeper(0));
+            }
+            _ => {}
         }
         std::process::abort();
     }
     let me = std::env::current_exe().unwrap();
-    for (kill, strikes) in [(false, 1), (true, 0)] {
+    for (death, strikes) in [("abort", 1), ("kill", 0), ("overflow", 1)] {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = std::process::Command::new(&me);
-        child
+        let out = std::process::Command::new(&me)
             .args([
                 "--exact",
                 "an_abort_while_decoding_is_a_crash_and_a_kill_is_not",
                 "--nocapture",
             ])
-            .env("SHOEBOX_JOURNAL_CHILD", dir.path());
-        if kill {
-            child.env("SHOEBOX_JOURNAL_KILL", "1");
-        }
-        let status = child.status().unwrap();
-        assert!(!status.success());
+            .env("SHOEBOX_JOURNAL_CHILD", dir.path())
+            .env("SHOEBOX_JOURNAL_DEATH", death)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
         let journal = DecodeJournal::open(dir.path());
         assert_eq!(
             journal.strikes(Path::new("/photos/bomb.png")),
             strikes,
-            "kill: {kill}"
+            "{death}"
         );
+        if death == "overflow" {
+            // Rust's own report still runs: our handler hands over to it.
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("overflowed its stack"), "{stderr}");
+        }
     }
 }

@@ -61,6 +61,21 @@ impl Drop for Decoding<'_> {
 static CRASH_FDS: [std::sync::atomic::AtomicI32; 8] =
     [const { std::sync::atomic::AtomicI32::new(-1) }; 8];
 
+/// The signals a crashing decoder dies of.
+#[cfg(unix)]
+const CRASH_SIGNALS: [libc::c_int; 5] = [
+    libc::SIGABRT,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+];
+
+/// The actions in place before ours (Rust's own stack-overflow report is
+/// one), in the order of [`CRASH_SIGNALS`].
+#[cfg(unix)]
+static PREVIOUS_ACTIONS: std::sync::OnceLock<[libc::sigaction; 5]> = std::sync::OnceLock::new();
+
 #[cfg(unix)]
 extern "C" fn on_crash(signal: libc::c_int) {
     for slot in &CRASH_FDS {
@@ -70,27 +85,47 @@ extern "C" fn on_crash(signal: libc::c_int) {
             unsafe { libc::write(fd, b"C\n".as_ptr().cast(), 2) };
         }
     }
-    // SAFETY: restore the default action and re-raise, so the process dies
-    // of the same signal (core dump and exit status as without us).
+    let previous = PREVIOUS_ACTIONS.get().and_then(|actions| {
+        CRASH_SIGNALS
+            .iter()
+            .position(|s| *s == signal)
+            .map(|i| actions[i])
+    });
+    // SAFETY: sigaction, signal and raise are async-signal-safe.
     unsafe {
-        libc::signal(signal, libc::SIG_DFL);
-        libc::raise(signal);
+        match previous {
+            Some(old) if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN => {
+                // Hand over to the handler that was there: restored, it
+                // gets the fault when the instruction runs again (and
+                // abort() raises again by itself).
+                libc::sigaction(signal, &old, std::ptr::null_mut());
+            }
+            _ => {
+                // Die of the same signal (core dump, exit status) as
+                // without us.
+                libc::signal(signal, libc::SIG_DFL);
+                libc::raise(signal);
+            }
+        }
     }
 }
 
-/// Installs [`on_crash`] for the signals a crashing decoder raises (once
-/// per process).
+/// Installs [`on_crash`] for [`CRASH_SIGNALS`] (once per process), keeping
+/// the actions that were there for it to hand over to.
 #[cfg(unix)]
 fn install_crash_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        for signal in [
-            libc::SIGABRT,
-            libc::SIGSEGV,
-            libc::SIGBUS,
-            libc::SIGILL,
-            libc::SIGFPE,
-        ] {
+        // SAFETY: reading the current actions; a zeroed sigaction is valid.
+        let previous = CRASH_SIGNALS.map(|signal| unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(signal, std::ptr::null(), &mut old);
+            old
+        });
+        if PREVIOUS_ACTIONS.set(previous).is_err() {
+            return;
+        }
+        for signal in CRASH_SIGNALS {
             // SAFETY: a plain handler that only calls async-signal-safe
             // functions; SA_ONSTACK so a stack overflow can still run it
             // (Rust installs an alternate signal stack for its threads).
