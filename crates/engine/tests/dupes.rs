@@ -513,3 +513,49 @@ fn large_library_crop_search_still_finds_plain_crops() {
         .iter()
         .any(|m| m.path.ends_with(&format!("{stem}/crop90.jpg"))));
 }
+
+/// A resolution still being carried out by another process (the app, while
+/// a CLI command starts) is left alone; once that process is gone, the next
+/// start finishes it from the disk.
+#[test]
+fn a_resolution_in_progress_elsewhere_is_not_reconciled_until_its_process_is_gone() {
+    let f = Fixture::new();
+    let a = f.photos.join("a.jpg");
+    let b = f.photos.join("b.jpg");
+    support::write(&a, &dated_jpeg(3, None));
+    support::write(&b, &dated_jpeg(3, None));
+    f.scan();
+    let catalog = f.lib.catalog();
+    let photo = f.lib.resolve_photo(a.to_str().unwrap()).unwrap();
+    let action = catalog
+        .begin_dupe_resolution(&shoebox_engine::catalog::ResolutionStart {
+            group_id: "c1",
+            tier: "exact",
+            kept_photo: photo,
+            kept_path: a.to_str().unwrap(),
+            reason: "test",
+            files: &[(b.clone(), b.display().to_string(), [0u8; 32], 1)],
+        })
+        .unwrap();
+    let mut owner = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    catalog
+        .connection()
+        .execute(
+            "UPDATE dupe_actions SET owner_pid = ?1 WHERE id = ?2",
+            (owner.id(), action),
+        )
+        .unwrap();
+    let lib_dir = f.lib.dir().to_path_buf();
+    drop(Library::open(&lib_dir).unwrap());
+    assert_eq!(catalog.pending_dupe_actions().unwrap().len(), 1);
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    drop(Library::open(&lib_dir).unwrap());
+    // b never moved: the intent is rolled back and the empty action dropped.
+    assert!(catalog.pending_dupe_actions().unwrap().is_empty());
+    assert!(f.lib.duplicate_history().unwrap().is_empty());
+    assert!(b.exists());
+}

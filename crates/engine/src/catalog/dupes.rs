@@ -104,6 +104,8 @@ pub struct ResolutionStart<'a> {
 pub struct PendingAction {
     pub id: i64,
     pub created_at: String,
+    /// The process carrying it out (it may still be running).
+    pub owner_pid: Option<u32>,
     /// Files whose move was intended but not recorded as done.
     pub intents: Vec<PathBuf>,
 }
@@ -267,8 +269,8 @@ impl Catalog {
         )?;
         tx.execute(
             "INSERT INTO dupe_actions (group_id, tier, kept_hash, kept_path, reason, created_at,
-                state, kept_photo)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+                state, kept_photo, owner_pid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)",
             params![
                 rec.group_id,
                 rec.tier,
@@ -276,7 +278,8 @@ impl Catalog {
                 rec.kept_path,
                 rec.reason,
                 now,
-                rec.kept_photo
+                rec.kept_photo,
+                std::process::id()
             ],
         )?;
         let action = tx.last_insert_rowid();
@@ -370,13 +373,15 @@ impl Catalog {
     /// Resolutions a crash left `pending`, with their unfinished files.
     pub fn pending_dupe_actions(&self) -> Result<Vec<PendingAction>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, created_at FROM dupe_actions WHERE state = 'pending' ORDER BY id",
+            "SELECT id, created_at, owner_pid FROM dupe_actions WHERE state = 'pending'
+              ORDER BY id",
         )?;
         let mut out: Vec<PendingAction> = stmt
             .query_map([], |r| {
                 Ok(PendingAction {
                     id: r.get(0)?,
                     created_at: r.get(1)?,
+                    owner_pid: r.get(2)?,
                     intents: Vec::new(),
                 })
             })?

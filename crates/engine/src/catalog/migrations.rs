@@ -284,11 +284,13 @@ pub const MIGRATIONS: &[&str] = &[
     // `pending` with one `intent` row per file to move; each file becomes
     // `trashed` right after its move, and the action `done` once the
     // metadata is merged. A crash in between is reconciled at the next
-    // start by looking in the trash (dupes::resolve::reconcile).
+    // start by looking in the trash (dupes::resolve::reconcile), once the
+    // process that wrote it (owner_pid) is gone.
     r#"
     ALTER TABLE photos ADD COLUMN content TEXT;
     ALTER TABLE dupe_actions ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
     ALTER TABLE dupe_actions ADD COLUMN kept_photo INTEGER;
+    ALTER TABLE dupe_actions ADD COLUMN owner_pid INTEGER;
     ALTER TABLE dupe_action_files ADD COLUMN state TEXT NOT NULL DEFAULT 'trashed';
     "#,
 ];

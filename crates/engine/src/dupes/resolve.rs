@@ -264,7 +264,18 @@ pub struct ReconcileReport {
 /// verb.
 pub(crate) fn reconcile(catalog: &Catalog) -> Result<ReconcileReport> {
     let mut report = ReconcileReport::default();
-    let pending = catalog.pending_dupe_actions()?;
+    // A resolution still being carried out (by the app while a CLI command
+    // starts, or by another thread of this process) is not interrupted:
+    // only those whose process is gone are finished here.
+    let pending: Vec<_> = catalog
+        .pending_dupe_actions()?
+        .into_iter()
+        .filter(|a| {
+            a.owner_pid.is_none_or(|pid| {
+                pid != std::process::id() && !crate::ingest::journal::pid_alive(pid)
+            })
+        })
+        .collect();
     if pending.is_empty() {
         return Ok(report);
     }

@@ -166,7 +166,8 @@ fn register_crash_fd(_file: &File) -> Option<usize> {
 #[cfg(not(unix))]
 fn unregister_crash_fd(_slot: Option<usize>) {}
 
-fn pid_alive(pid: u32) -> bool {
+/// Whether a process with this id is running (on Windows: assumed so).
+pub(crate) fn pid_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
         // Signal 0 checks existence; EPERM means it exists as another user.
