@@ -44,6 +44,9 @@ pub struct DupePhoto {
     /// placeholder, blank, partly decoded); `None` when it has enough
     /// content, or was not checked yet.
     pub lacks_content: Option<String>,
+    /// EXIF orientation (1–8), to decode a file upright without reading it
+    /// twice.
+    pub orientation: u16,
     /// Readable files in online folders, oldest first.
     pub files: Vec<DupeFile>,
 }
@@ -125,7 +128,7 @@ impl Catalog {
             "SELECT p.id, p.hash, p.width, p.height, p.format, p.taken_at, p.taken_at_source,
                     p.camera_make, p.camera_model, p.gps_lat, p.phash, p.pixel_hash, p.sharpness,
                     p.crop_hashes, f.id, f.path, f.display_path, f.size, f.mtime_ns,
-                    p.content
+                    p.content, p.orientation
                FROM photos p
                JOIN files f ON f.photo_id = p.id AND f.status = 'ok'
                JOIN roots r ON r.id = f.root_id AND r.online = 1
@@ -165,6 +168,7 @@ impl Catalog {
                 sharpness: r.get::<_, Option<f64>>(12)?.map(|s| s as f32),
                 crop_hashes: r.get(13)?,
                 lacks_content: r.get::<_, Option<String>>(19)?.filter(|c| !c.is_empty()),
+                orientation: r.get::<_, Option<i64>>(20)?.unwrap_or(1).clamp(1, 8) as u16,
                 files: vec![file],
             });
         }

@@ -88,8 +88,7 @@ impl<'a> CropChecker<'a> {
             .ok()
             .or_else(|| {
                 let file = photo.files.first()?;
-                let orientation = decode::file_orientation(&file.path);
-                decode::load_upright(&file.path, decode::WORKING_EDGE, orientation).ok()
+                decode::load_upright(&file.path, decode::WORKING_EDGE, photo.orientation).ok()
             })
             .map(Arc::new);
         self.loaded
