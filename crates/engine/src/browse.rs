@@ -436,8 +436,7 @@ impl Library {
             .into_iter()
             .find(|r| r.id == id)
             .ok_or_else(|| EngineError::UnknownRoot(format!("#{id}").into()))?;
-        self.catalog().remove_root(root.id)?;
-        Ok(root)
+        self.forget_folder(root)
     }
 
     /// Whether the first-run flow should show, and what it needs to offer.

@@ -67,7 +67,7 @@ pub enum EngineError {
     Model(#[from] shoebox_model::Error),
 
     #[error(transparent)]
-    Query(#[from] crate::search::QueryError),
+    Query(#[from] crate::query::QueryError),
 }
 
 impl EngineError {

@@ -11,8 +11,10 @@ pub mod jobs;
 pub mod library;
 pub mod live;
 pub mod paths;
+pub mod query;
 pub mod regular_file;
 pub mod search;
+pub mod settings;
 pub mod tags;
 
 pub use error::{EngineError, Result};

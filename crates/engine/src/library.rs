@@ -10,15 +10,14 @@ use crate::error::{EngineError, Result};
 use crate::ingest::analyze::StageTimes;
 use crate::ingest::decode;
 use crate::ingest::thumbs::ThumbCache;
+use crate::jobs::Change;
 use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
 use crate::model::ModelRegistry;
 use crate::paths;
 use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorIndex};
-use crate::tags::{
-    self, Calibration, RetagOptions, RetagProgress, RetagReport, TextEncoder, Vocabulary,
-    XmpReport, XmpSettings,
-};
 use shoebox_model::{DeviceChoice, ResolveOptions};
+
+pub use crate::jobs::verbs::LiveStatus;
 
 pub const CATALOG_FILE: &str = "catalog.sqlite";
 pub const THUMBS_DIR: &str = "thumbs";
@@ -31,6 +30,9 @@ pub struct Library {
     index: RefCell<Option<VectorIndex>>,
     /// The timeline order, loaded on first use, kept in sync the same way.
     timeline: RefCell<Option<crate::browse::TimelineCache>>,
+    /// Where the verbs report what they changed (nowhere until a shell
+    /// subscribes with [`Library::set_events`]).
+    events: RefCell<crate::jobs::EventSink>,
 }
 
 impl Library {
@@ -69,11 +71,27 @@ impl Library {
             thumbs,
             index: RefCell::new(None),
             timeline: RefCell::new(None),
+            events: RefCell::new(crate::jobs::no_events()),
         })
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Sends this library's `changed` events (and nothing else) to `sink`.
+    pub fn set_events(&self, sink: crate::jobs::EventSink) {
+        *self.events.borrow_mut() = sink;
+    }
+
+    /// Tells the subscriber that a view changed: verbs call it after they
+    /// commit, so every shell hears of every change the same way.
+    pub(crate) fn emit_changed(&self, what: crate::jobs::Change, ids: Option<&[i64]>) {
+        let sink = self.events.borrow().clone();
+        sink(&crate::jobs::LiveEvent::Changed {
+            what,
+            ids: ids.map(<[i64]>::to_vec),
+        });
     }
 
     pub(crate) fn timeline_cache(&self) -> &RefCell<Option<crate::browse::TimelineCache>> {
@@ -126,6 +144,7 @@ impl Library {
             }
         }
         let id = self.catalog.add_root(&path)?;
+        self.emit_changed(Change::Folders, None);
         Ok(self
             .catalog
             .roots()?
@@ -145,7 +164,14 @@ impl Library {
             .into_iter()
             .find(|r| r.path == resolved)
             .ok_or(EngineError::UnknownRoot(resolved))?;
+        self.forget_folder(root)
+    }
+
+    /// Forgets a registered folder (see `remove_folder`).
+    pub(crate) fn forget_folder(&self, root: Root) -> Result<Root> {
         self.catalog.remove_root(root.id)?;
+        self.emit_changed(Change::Folders, None);
+        self.emit_changed(Change::Photos, None);
         Ok(root)
     }
 
@@ -174,6 +200,7 @@ impl Library {
         };
         let report = ingest::run_scan(&ctx, &roots, opts, on_progress)?;
         self.catalog.trim_change_log()?;
+        self.emit_changed(Change::Photos, None);
         Ok(report)
     }
 
@@ -255,7 +282,7 @@ impl Library {
         resolve: &ResolveOptions,
     ) -> Result<LoadedModel> {
         let spec = self.model_spec(explicit)?;
-        embed::models::load(&self.catalog, &spec, device, resolve)
+        embed::models::load(&self.catalog, &spec, self.device_choice(device), resolve)
     }
 
     /// Makes `spec` the library's model: downloads it if needed, checks
@@ -266,8 +293,9 @@ impl Library {
         device: DeviceChoice,
         resolve: &ResolveOptions,
     ) -> Result<LoadedModel> {
-        let loaded = embed::models::load(&self.catalog, spec, device, resolve)?;
+        let loaded = embed::models::load(&self.catalog, spec, self.device_choice(device), resolve)?;
         self.catalog.set_active_model(loaded.row.id)?;
+        self.emit_changed(Change::Models, None);
         Ok(loaded)
     }
 
@@ -316,14 +344,14 @@ impl Library {
 
 /// Search verbs.
 impl Library {
-    /// Runs a query in Shoebox's query language (see `search::query`).
+    /// Runs a query in Shoebox's query language (see `query`).
     pub fn search(
         &self,
         model: &LoadedModel,
         text: &str,
         opts: &SearchOptions,
     ) -> Result<SearchResults> {
-        let query = search::parse(text, chrono::Local::now().date_naive())?;
+        let query = search::parse(text, search::today())?;
         self.search_query(model, query, opts)
     }
 
@@ -409,285 +437,6 @@ impl Library {
             }
         }
         f(slot.as_ref().expect("index just loaded"))
-    }
-}
-
-/// Tagging verbs (see `tags` and docs/tags.md).
-impl Library {
-    /// The built-in vocabulary plus this library's custom tags.
-    pub fn vocabulary(&self) -> Result<Vocabulary> {
-        tags::vocabulary(&self.catalog)
-    }
-
-    /// The tag calibration in effect for a model.
-    pub fn tag_calibration(&self, model_key: &str) -> Result<Calibration> {
-        Calibration::for_model(&self.dir, model_key)
-    }
-
-    /// Re-tags incrementally with `model` (see `tags::job`), then writes
-    /// sidecars of changed photos when the library asks for that.
-    pub fn retag(
-        &self,
-        model: &LoadedModel,
-        opts: &RetagOptions,
-        on_progress: &dyn Fn(&RetagProgress),
-    ) -> Result<RetagReport> {
-        let vocab = self.vocabulary()?;
-        let calibration = self.tag_calibration(&model.row.key)?;
-        self.retag_with(model, model.row.id, &vocab, &calibration, opts, on_progress)
-    }
-
-    /// `retag` with any text encoder, vocabulary and calibration: what the
-    /// tests use with their deterministic encoder.
-    pub fn retag_with(
-        &self,
-        encoder: &dyn TextEncoder,
-        model_id: i64,
-        vocab: &Vocabulary,
-        calibration: &Calibration,
-        opts: &RetagOptions,
-        on_progress: &dyn Fn(&RetagProgress),
-    ) -> Result<RetagReport> {
-        let report = tags::run_retag(
-            &self.catalog,
-            model_id,
-            encoder,
-            vocab,
-            calibration,
-            opts,
-            on_progress,
-        )?;
-        tags::sync_if_enabled(&self.catalog, &report.changed_photos)?;
-        self.catalog.trim_change_log()?;
-        Ok(report)
-    }
-
-    /// Tags on a photo: auto ones with their score, user and imported ones.
-    pub fn photo_tags(&self, id: i64) -> Result<Vec<crate::catalog::PhotoTag>> {
-        self.info(id)?;
-        self.catalog.photo_tags(id)
-    }
-
-    /// The user puts a tag on a photo; returns the tag's key.
-    pub fn add_tag(&self, id: i64, name: &str) -> Result<String> {
-        self.info(id)?;
-        let tag = tags::add_tag(&self.catalog, &self.vocabulary()?, id, name)?;
-        tags::sync_if_enabled(&self.catalog, &[id])?;
-        Ok(tag)
-    }
-
-    /// The user takes a tag off a photo (re-tagging never puts it back);
-    /// returns the key and whether it was on.
-    pub fn remove_tag(&self, id: i64, name: &str) -> Result<(String, bool)> {
-        self.info(id)?;
-        let out = tags::remove_tag(&self.catalog, &self.vocabulary()?, id, name)?;
-        tags::sync_if_enabled(&self.catalog, &[id])?;
-        Ok(out)
-    }
-
-    pub fn tag_counts(&self) -> Result<Vec<crate::catalog::TagCount>> {
-        self.catalog.tag_counts()
-    }
-
-    /// Creates a custom tag from a name (and optionally a description of
-    /// what it looks like), confirmed on `examples`. The next re-tag
-    /// builds its prototype and assigns it.
-    pub fn add_custom_tag(
-        &self,
-        name: &str,
-        description: Option<&str>,
-        parent: Option<&str>,
-        examples: &[i64],
-    ) -> Result<crate::catalog::TagDef> {
-        let def = tags::add_custom(&self.catalog, name, description, parent, examples)?;
-        tags::sync_if_enabled(&self.catalog, examples)?;
-        Ok(def)
-    }
-
-    /// Stops assigning a custom tag automatically: the next re-tag removes
-    /// its auto tags; the photos the user tagged keep it.
-    pub fn remove_custom_tag(&self, name: &str) -> Result<String> {
-        let tag = tags::tag_key(name);
-        if !self.catalog.demote_custom_tag(&tag)? {
-            return Err(EngineError::Invalid(format!(
-                "`{name}` is not a custom tag (see `shoebox tags custom list`)"
-            )));
-        }
-        Ok(tag)
-    }
-
-    pub fn xmp_settings(&self) -> Result<XmpSettings> {
-        tags::xmp_settings(&self.catalog)
-    }
-
-    pub fn set_xmp_settings(&self, settings: &XmpSettings) -> Result<()> {
-        tags::set_xmp_settings(&self.catalog, settings)
-    }
-
-    /// The accuracy harness (see `tags::eval`): images of `dir` listed in
-    /// `labels` are embedded (not added to the library) and tagged. With
-    /// `fit`, per-concept thresholds fitted on them become the library's
-    /// calibration for the model. The figures use the calibration in effect
-    /// before fitting.
-    pub fn eval_tags(
-        &self,
-        model: &LoadedModel,
-        labels: &Path,
-        dir: &Path,
-        fit: bool,
-        on_progress: &dyn Fn(&RetagProgress),
-    ) -> Result<tags::eval::EvalReport> {
-        let vocab = self.vocabulary()?;
-        let calibration = self.tag_calibration(&model.row.key)?;
-        let (mut report, fitted) = tags::eval::run_eval(
-            &self.catalog,
-            model.row.id,
-            &model.row.key,
-            model,
-            &|path| self.embed_file(model, path, false),
-            &vocab,
-            &calibration,
-            labels,
-            dir,
-            on_progress,
-        )?;
-        if let (true, Some(c)) = (fit, fitted) {
-            let path = c.save(&self.dir, &model.row.key)?;
-            report.calibration_fitted = true;
-            report.calibration_path = Some(path.display().to_string());
-        }
-        Ok(report)
-    }
-
-    /// Writes (or with `dry_run` plans) XMP sidecars for every tagged photo.
-    pub fn export_xmp(&self, dry_run: bool) -> Result<XmpReport> {
-        tags::export_xmp(&self.catalog, None, dry_run)
-    }
-}
-
-/// What `status` says about live work: the queue, the watcher, pauses.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LiveStatus {
-    /// Process id of a running `shoebox watch` (or app) on this library.
-    pub engine_pid: Option<u32>,
-    pub paused: Vec<String>,
-    /// Paths the watcher saw change that are not ingested yet.
-    pub queued_paths: i64,
-    pub jobs: Vec<crate::catalog::JobRow>,
-    /// How each folder is followed (as the running or last engine said).
-    pub watch: Vec<crate::catalog::WatchState>,
-}
-
-/// Live-library verbs: the job queue and the watcher.
-impl Library {
-    pub fn live_status(&self) -> Result<LiveStatus> {
-        let engine_pid = crate::live::running_engine(&self.catalog)?;
-        Ok(LiveStatus {
-            engine_pid,
-            paused: crate::jobs::paused_kinds(&self.catalog)?,
-            queued_paths: self.catalog.count_queued_paths()?,
-            jobs: self.catalog.jobs()?,
-            watch: if engine_pid.is_some() {
-                self.catalog.watch_states()?
-            } else {
-                Vec::new()
-            },
-        })
-    }
-
-    /// Pauses job kinds (all when empty); a running engine stops after
-    /// the step in flight. Survives restarts until resumed.
-    pub fn pause_jobs(&self, kinds: &[&str]) -> Result<Vec<String>> {
-        crate::jobs::pause(&self.catalog, kinds)
-    }
-
-    pub fn resume_jobs(&self, kinds: &[&str]) -> Result<Vec<String>> {
-        crate::jobs::resume(&self.catalog, kinds)
-    }
-
-    /// Asks for work of `kind` (`key` "" for the whole library).
-    pub fn enqueue_job(&self, kind: &str, key: &str) -> Result<()> {
-        self.catalog
-            .enqueue_job(kind, key, crate::jobs::default_priority(kind))
-    }
-
-    /// The user is looking at these photos: their files are ingested and
-    /// their vectors computed before anything else.
-    pub fn prioritize(&self, photo_ids: &[i64]) -> Result<()> {
-        if photo_ids.is_empty() {
-            return Ok(());
-        }
-        let mut ids = photo_ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        let key = format!(
-            "photos:{}",
-            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-        );
-        self.catalog.enqueue_job(
-            crate::jobs::KIND_EMBED,
-            &key,
-            crate::jobs::priority::VISIBLE,
-        )
-    }
-
-    /// Watched paths to ingest before everything else (a folder the user
-    /// opened).
-    pub fn prioritize_paths(&self, items: &[(i64, PathBuf)]) -> Result<()> {
-        self.catalog
-            .queue_paths(items, crate::jobs::priority::VISIBLE)?;
-        self.catalog
-            .enqueue_job(crate::jobs::KIND_INGEST, "", crate::jobs::priority::VISIBLE)
-    }
-
-    /// Runs queued jobs in this thread until none is left (no watching).
-    /// Files modified less than `settle` ago are left for a later step.
-    pub fn run_jobs(
-        &self,
-        model: Option<std::sync::Arc<crate::jobs::handlers::ModelSlot>>,
-        threads: usize,
-        settle: std::time::Duration,
-        events: crate::jobs::EventSink,
-        stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
-    ) -> Result<u64> {
-        let mut runner = crate::live::standard_runner(
-            self.catalog.path(),
-            &self.dir,
-            threads,
-            settle,
-            model,
-            events,
-        )?;
-        runner.run_until_idle(stop)
-    }
-
-    /// Starts watching and processing in background threads.
-    pub fn start_live(
-        &self,
-        opts: crate::live::LiveOptions,
-        events: crate::jobs::EventSink,
-    ) -> Result<crate::live::LiveEngine> {
-        crate::live::LiveEngine::start(self.catalog.path(), &self.dir, opts, events)
-    }
-
-    /// A model slot that loads `spec` (or the active model) on first use,
-    /// on its own connection; `None` when no model was chosen yet and none
-    /// is given (embeddings then wait for `shoebox model use`).
-    pub fn model_slot(
-        &self,
-        explicit: Option<&str>,
-        device: DeviceChoice,
-        resolve: ResolveOptions,
-    ) -> Result<Option<std::sync::Arc<crate::jobs::handlers::ModelSlot>>> {
-        if explicit.is_none() && self.catalog.active_model()?.is_none() {
-            return Ok(None);
-        }
-        let spec = self.model_spec(explicit)?;
-        let path = self.catalog.path().to_path_buf();
-        Ok(Some(crate::jobs::handlers::ModelSlot::new(move || {
-            let catalog = Catalog::open(&path)?;
-            embed::models::load(&catalog, &spec, device, &resolve)
-        })))
     }
 }
 

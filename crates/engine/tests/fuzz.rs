@@ -278,6 +278,6 @@ fn query_parser_never_panics() {
     .collect();
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
     fuzz("query", 0x5EED_0005, &corpus, |b| {
-        let _ = shoebox_engine::search::query::parse(&String::from_utf8_lossy(b), today);
+        let _ = shoebox_engine::query::parse(&String::from_utf8_lossy(b), today);
     });
 }

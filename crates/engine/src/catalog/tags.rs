@@ -119,8 +119,14 @@ impl Catalog {
     /// are added as auto tags at once, unless present or rejected, so
     /// `tag:animal` finds a cat the moment it is tagged; the next re-tag
     /// gives them their scores.
-    pub fn add_user_tag(&self, photo_id: i64, tag: &str, implied: &[String]) -> Result<()> {
+    /// Returns whether the tag was on before (from any source).
+    pub fn add_user_tag(&self, photo_id: i64, tag: &str, implied: &[String]) -> Result<bool> {
         let tx = self.write_tx()?;
+        let was_on: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM photo_tags WHERE photo_id = ?1 AND tag = ?2)",
+            params![photo_id, tag],
+            |r| r.get(0),
+        )?;
         tx.execute(
             "DELETE FROM tag_rejections WHERE photo_id = ?1 AND tag = ?2",
             params![photo_id, tag],
@@ -139,7 +145,7 @@ impl Catalog {
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(was_on)
     }
 
     /// The user takes `tag` off a photo: the row goes, and a rejection
@@ -203,10 +209,12 @@ impl Catalog {
         Ok(())
     }
 
-    /// Records a plain keyword's display name unless the tag is known.
-    pub fn ensure_keyword(&self, tag: &str, name: &str) -> Result<()> {
+    /// The user's spelling of a plain keyword: it becomes the name shown
+    /// and exported (custom tags keep the name they were created with).
+    pub fn name_keyword(&self, tag: &str, name: &str) -> Result<()> {
         self.conn.execute(
-            "INSERT OR IGNORE INTO tag_defs (tag, name, kind, created_at) VALUES (?1, ?2, 'keyword', ?3)",
+            "INSERT INTO tag_defs (tag, name, kind, created_at) VALUES (?1, ?2, 'keyword', ?3)
+             ON CONFLICT(tag) DO UPDATE SET name = excluded.name WHERE tag_defs.kind = 'keyword'",
             params![tag, name, now_rfc3339()],
         )?;
         Ok(())

@@ -62,6 +62,16 @@ impl Decided {
     }
 }
 
+/// The tier of a group id made by [`group_id`] (copies are exact).
+pub fn tier_of_id(id: &str) -> Option<Tier> {
+    match id.chars().next()? {
+        'c' | 'x' => Some(Tier::Exact),
+        'n' => Some(Tier::Near),
+        's' => Some(Tier::Similar),
+        _ => None,
+    }
+}
+
 fn group_id(tier: Tier, kind: GroupKind, hashes: &mut [[u8; 32]]) -> String {
     hashes.sort_unstable();
     let mut h = blake3::Hasher::new();
@@ -164,6 +174,7 @@ pub fn edges(
     vectors: Option<&HashMap<i64, Vec<f32>>>,
     decisions: &[DupeDecision],
     params: &Params,
+    only: Option<Tier>,
     crop_check: Option<CropCheck>,
 ) -> Edges {
     let index_of: HashMap<[u8; 32], usize> = photos
@@ -196,6 +207,11 @@ pub fn edges(
                 }
             }
         }
+    }
+    // Exact groups need nothing weaker: no hash search, no crop check, no
+    // embeddings (finding one exact group stays cheap in a big library).
+    if only == Some(Tier::Exact) {
+        return e;
     }
     let same_pixels = |a: usize, b: usize| {
         photos[a].pixel_hash.is_some() && photos[a].pixel_hash == photos[b].pixel_hash
@@ -395,7 +411,7 @@ pub fn build_groups(
         .map(|(i, p)| (p.hash, i))
         .collect();
     let decided = Decided::new(decisions, &index_of);
-    let e = edges(photos, vectors, decisions, params, crop_check);
+    let e = edges(photos, vectors, decisions, params, only, crop_check);
     let mut out = Vec::new();
     let wants = |t: Tier| only.is_none_or(|o| o == t);
 
@@ -536,4 +552,69 @@ pub fn parse_hex32(s: &str) -> Option<[u8; 32]> {
         *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::DupeFile;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn photo(id: i64, phash: [u8; 32], crops: Option<Vec<u8>>, files: usize) -> DupePhoto {
+        DupePhoto {
+            id,
+            hash: [id as u8; 32],
+            width: 100,
+            height: 100,
+            format: "jpeg".into(),
+            taken_at: None,
+            exif_date: false,
+            has_exif: false,
+            has_gps: false,
+            phash: Some(phash.to_vec()),
+            pixel_hash: Some([id as u8; 32]),
+            sharpness: None,
+            crop_hashes: crops,
+            lacks_content: None,
+            orientation: 1,
+            files: (0..files)
+                .map(|k| DupeFile {
+                    id: id * 10 + k as i64,
+                    path: format!("/p/{id}-{k}.jpg").into(),
+                    display: format!("/p/{id}-{k}.jpg"),
+                    size: 10,
+                    mtime_ns: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn one_exact_group_is_found_without_weaker_tiers_work() {
+        // Photo 1 has two copies; photo 3's region hash equals photo 2's
+        // hash, so the full grouping checks that crop on pixels.
+        let whole = [0x5a; 32];
+        let photos = vec![
+            photo(1, [0x00; 32], None, 2),
+            photo(2, whole, None, 1),
+            photo(3, [0xff; 32], Some(whole.to_vec()), 1),
+        ];
+        let checks = AtomicUsize::new(0);
+        let check = |_: &DupePhoto, _: &DupePhoto, _: usize| {
+            checks.fetch_add(1, Ordering::SeqCst);
+            true
+        };
+        let all = build_groups(&photos, None, &[], &Params::default(), None, Some(&check));
+        assert!(checks.load(Ordering::SeqCst) > 0, "the full grouping checks the crop");
+        assert!(all.iter().any(|g| g.tier == Tier::Near));
+        checks.store(0, Ordering::SeqCst);
+        let exact = build_groups(&photos, None, &[], &Params::default(), Some(Tier::Exact), Some(&check));
+        assert_eq!(checks.load(Ordering::SeqCst), 0, "no crop check for an exact group");
+        let copies: Vec<_> = all.iter().filter(|g| g.tier == Tier::Exact).collect();
+        assert_eq!(exact.len(), copies.len());
+        assert_eq!(exact[0].id, copies[0].id);
+        assert_eq!(tier_of_id(&exact[0].id), Some(Tier::Exact));
+        let near = all.iter().find(|g| g.tier == Tier::Near).unwrap();
+        assert_eq!(tier_of_id(&near.id), Some(Tier::Near));
+    }
 }

@@ -26,6 +26,10 @@ impl JobHandler for DupesHandler {
         KIND_DUPES
     }
 
+    fn changes(&self) -> Option<crate::jobs::Change> {
+        Some(crate::jobs::Change::Dupes)
+    }
+
     fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
         catalog.count_photos_missing_region_hashes()
     }

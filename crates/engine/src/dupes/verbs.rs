@@ -4,7 +4,15 @@ use super::resolve::{self, Resolution, UndoReport};
 use super::{build_groups, Group, GroupKind, Params, Tier};
 use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};
+use crate::jobs::Change;
 use crate::Library;
+
+/// The tier a group id belongs to (its first letter), so finding one
+/// group groups only its tier, not the whole library.
+fn tier_of(group_id: &str) -> Result<Tier> {
+    super::groups::tier_of_id(group_id)
+        .ok_or_else(|| EngineError::GroupNotFound(group_id.to_string()))
+}
 
 impl Library {
     /// Groups of one tier, or of all tiers, with the suggested keeper.
@@ -56,7 +64,7 @@ impl Library {
         keep: Option<i64>,
         dry_run: bool,
     ) -> Result<Resolution> {
-        let (photos, groups) = self.grouping(&Params::default(), None)?;
+        let (photos, groups) = self.grouping(&Params::default(), Some(tier_of(group_id)?))?;
         let group = resolve::find(&groups, group_id)?;
         if group.tier == Tier::Similar && keep.is_none() {
             return Err(EngineError::Conflict(format!(
@@ -67,7 +75,9 @@ impl Library {
         if dry_run {
             return Ok(plan.resolution);
         }
-        resolve::execute(self.catalog(), plan)
+        let resolution = resolve::execute(self.catalog(), plan);
+        self.files_moved();
+        resolution
     }
 
     /// Applies the suggestion to every group of `tier` (never `similar`).
@@ -97,6 +107,9 @@ impl Library {
                 resolve::execute(self.catalog(), plan)?
             });
         }
+        if !dry_run {
+            self.files_moved();
+        }
         Ok(out)
     }
 
@@ -104,7 +117,7 @@ impl Library {
     /// its photos are kept (similar, and copies); it is not proposed again,
     /// even after rescans, moves or re-embedding.
     pub fn ignore_duplicate(&self, group_id: &str) -> Result<Group> {
-        let (_, groups) = self.grouping(&Params::default(), None)?;
+        let (_, groups) = self.grouping(&Params::default(), Some(tier_of(group_id)?))?;
         let group = resolve::find(&groups, group_id)?.clone();
         let hashes: Vec<[u8; 32]> = group
             .members
@@ -118,6 +131,7 @@ impl Library {
         };
         self.catalog()
             .record_dupe_decision(tier, kind, &group.id, &hashes)?;
+        self.emit_changed(Change::Dupes, None);
         Ok(group)
     }
 
@@ -131,6 +145,17 @@ impl Library {
     /// allows). Run a scan afterwards to index them again.
     pub fn undo_duplicate_action(&self, id: i64) -> Result<UndoReport> {
         resolve::reconcile(self.catalog())?;
-        resolve::undo(self.catalog(), id)
+        let report = resolve::undo(self.catalog(), id)?;
+        // Restored files come back through a scan of their folders.
+        self.enqueue_job(crate::jobs::KIND_SCAN, "")?;
+        self.files_moved();
+        Ok(report)
+    }
+
+    /// Files went to (or came back from) the trash: the duplicate and
+    /// photo views change.
+    fn files_moved(&self) {
+        self.emit_changed(Change::Dupes, None);
+        self.emit_changed(Change::Photos, None);
     }
 }

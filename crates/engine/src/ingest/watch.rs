@@ -610,7 +610,10 @@ impl Watcher {
         self.catalog.queue_paths(&items, priority::INGEST)?;
         self.catalog
             .enqueue_job(KIND_INGEST, "", priority::INGEST)?;
-        (self.events)(&LiveEvent::Changed { paths: items.len() });
+        (self.events)(&LiveEvent::Changed {
+            what: crate::jobs::Change::Photos,
+            ids: None,
+        });
         let _ = self.wake.send(());
         Ok(())
     }

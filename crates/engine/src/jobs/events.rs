@@ -39,13 +39,30 @@ pub enum LiveEvent {
         mode: String,
         reason: Option<String>,
     },
-    /// Paths the watcher handed to the queue after they settled.
-    Changed { paths: usize },
+    /// Something a view shows changed (a verb, the watcher or a job).
+    Changed {
+        what: Change,
+        /// The photos concerned, when known (else: reload that view).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ids: Option<Vec<i64>>,
+    },
     /// The live engine stopped (Ctrl-C or a shell closing it).
     Stopped,
 }
 
 /// The one callback type every shell passes in.
+/// What a `changed` event is about: the view a shell reloads.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Photos,
+    Tags,
+    Dupes,
+    Folders,
+    Settings,
+    Models,
+}
+
 pub type EventSink = Arc<dyn Fn(&LiveEvent) + Send + Sync>;
 
 /// A sink that drops everything.

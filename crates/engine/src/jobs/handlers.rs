@@ -101,6 +101,10 @@ impl JobHandler for ScanHandler {
     fn then(&self) -> &'static [&'static str] {
         AFTER_INGEST
     }
+
+    fn changes(&self) -> Option<super::Change> {
+        Some(super::Change::Photos)
+    }
 }
 
 /// Drains the paths the watcher queued, most urgent first.
@@ -163,6 +167,10 @@ impl JobHandler for IngestHandler {
 
     fn then(&self) -> &'static [&'static str] {
         AFTER_INGEST
+    }
+
+    fn changes(&self) -> Option<super::Change> {
+        Some(super::Change::Photos)
     }
 }
 
@@ -270,6 +278,10 @@ pub struct TagsHandler {
 impl JobHandler for TagsHandler {
     fn kind(&self) -> &'static str {
         KIND_TAGS
+    }
+
+    fn changes(&self) -> Option<super::Change> {
+        Some(super::Change::Tags)
     }
 
     fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {

@@ -12,6 +12,7 @@
 pub mod events;
 pub mod handlers;
 mod runner;
+pub mod verbs;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -21,7 +22,7 @@ use crate::catalog::{Catalog, JobRow};
 use crate::error::Result;
 use crate::ingest::thumbs::ThumbCache;
 
-pub use events::{no_events, EventSink, LiveEvent, Meter};
+pub use events::{no_events, Change, EventSink, LiveEvent, Meter};
 pub use runner::Runner;
 
 /// Reconcile one whole root with the disk (start-up, polling, a root that
@@ -108,6 +109,11 @@ pub trait JobHandler: Send {
     /// (thumbnails → embeddings → tags → duplicates).
     fn then(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// The view a step that processed something changed, if any: the
+    /// runner emits it as a `changed` event.
+    fn changes(&self) -> Option<Change> {
+        None
     }
 }
 

@@ -128,6 +128,9 @@ impl Runner {
                     .expect("meter per handler")
                     .event(step.items(), remaining);
                 (self.events)(&event);
+                if let Some(what) = handler.changes().filter(|_| step.items() > 0) {
+                    (self.events)(&LiveEvent::Changed { what, ids: None });
+                }
                 for next in follow {
                     if self.handlers.contains_key(next) {
                         self.catalog.enqueue_job(next, "", default_priority(next))?;

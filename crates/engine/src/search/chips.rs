@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::query::Query;
+use crate::query::Query;
 
 /// One thing the query constrains. `field` names the `Filters` field (or
 /// `negative`); `value` is the element to drop from that list, or the

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::quant::{dot_i8, quantize};
-use super::query::Filters;
+use crate::query::Filters;
 use crate::catalog::{Catalog, Changes, IndexRow, IndexSink};
 use crate::error::Result;
 

@@ -4,13 +4,13 @@
 mod chips;
 mod index;
 mod quant;
-pub mod query;
+
 
 use serde::Serialize;
 
 pub use chips::{chips, Chip};
 pub use index::{Predicate, Scored, VectorIndex};
-pub use query::{parse, Filters, Query, QueryError};
+pub use crate::query::{parse, today, Filters, Query, QueryError};
 
 use crate::catalog::Catalog;
 use crate::error::{EngineError, Result};
@@ -119,6 +119,13 @@ pub struct SearchResults {
     pub sort: Sort,
     pub offset: usize,
     pub limit: usize,
+    /// The filters as removable chips, in the order the query names them.
+    pub chips: Vec<chips::Chip>,
+    /// Photos passed the filters but fell below the cut-off: "show more"
+    /// (with `all`) would find them.
+    pub more: bool,
+    /// The query in the query language (what a search box shows for it).
+    pub query_text: String,
 }
 
 fn normalized(mut v: Vec<f32>) -> Vec<f32> {
@@ -177,6 +184,13 @@ pub fn execute(
     opts: &SearchOptions,
     exclude: Option<i64>,
 ) -> Result<SearchResults> {
+    if opts.limit > crate::browse::MAX_PAGE {
+        return Err(EngineError::Invalid(format!(
+            "a page holds at most {} results (asked for {})",
+            crate::browse::MAX_PAGE,
+            opts.limit
+        )));
+    }
     let pred = index.compile(&query.filters);
     let ranked = combine(vectors);
     // The cut-off for a ranked query, from its score distribution.
@@ -305,7 +319,10 @@ pub fn execute(
             })
         })
         .collect();
+    let more = cutoff.as_ref().is_some_and(|c| c.min_score.is_some()) && candidates > total;
     Ok(SearchResults {
+        chips: chips::chips(&query),
+        query_text: query.to_text(),
         query,
         results,
         total,
@@ -314,6 +331,7 @@ pub fn execute(
         sort,
         offset: opts.offset,
         limit: opts.limit,
+        more,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod eval;
 pub mod job;
 pub mod prototypes;
 pub mod scoring;
+pub mod verbs;
 pub mod vocab;
 pub mod xmp;
 
@@ -89,14 +90,21 @@ pub fn display_names(catalog: &Catalog, vocab: &Vocabulary) -> Result<HashMap<St
     Ok(names)
 }
 
-/// Puts a tag on a photo as the user's decision; returns its key.
-pub fn add_tag(catalog: &Catalog, vocab: &Vocabulary, photo_id: i64, name: &str) -> Result<String> {
+/// Puts a tag on a photo as the user's decision; returns its key and
+/// whether it was on before. A keyword keeps the spelling the user typed
+/// last, so sidecars carry "our cat Chelsea", not its lowercased key.
+pub fn add_tag(
+    catalog: &Catalog,
+    vocab: &Vocabulary,
+    photo_id: i64,
+    name: &str,
+) -> Result<(String, bool)> {
     let (tag, display) = resolve_name(vocab, name)?;
     if let Some(display) = display {
-        catalog.ensure_keyword(&tag, &display)?;
+        catalog.name_keyword(&tag, &display)?;
     }
-    catalog.add_user_tag(photo_id, &tag, &implied_by(vocab, &tag))?;
-    Ok(tag)
+    let was_on = catalog.add_user_tag(photo_id, &tag, &implied_by(vocab, &tag))?;
+    Ok((tag, was_on))
 }
 
 /// The tags a user tag implies: its vocabulary ancestors, groups excepted.
