@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn one_shell_command_per_table_entry() {
-        let table: Vec<&str> = shoebox_api::COMMANDS.iter().map(|(n, _)| *n).collect();
+        let table: Vec<&str> = shoebox_api::COMMANDS.iter().map(|c| c.name).collect();
         let shell_only = ["reveal_library"];
         let shell: Vec<&str> = SHELL_COMMANDS
             .iter()

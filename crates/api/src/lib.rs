@@ -9,7 +9,7 @@ pub mod events;
 pub mod images;
 mod state;
 
-pub use commands::{allows_get, dispatch, COMMANDS};
+pub use commands::{allows_get, command, dispatch, index_markdown, Command, COMMANDS};
 pub use error::{status_for, ApiError, ErrorBody};
 pub use events::EventBus;
 pub use images::{image, parse_image_path, ImageKind, ImageReply};

@@ -6,20 +6,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
-use shoebox_engine::embed::{EmbedOptions, LoadedModel};
+use shoebox_engine::embed::LoadedModel;
 use shoebox_engine::ingest::watch::WatchConfig;
-use shoebox_engine::ingest::ScanOptions;
 use shoebox_engine::jobs::handlers::ModelSlot;
-use shoebox_engine::jobs::{EventSink, LiveEvent, KIND_EMBED, KIND_SCAN};
+use shoebox_engine::jobs::{EventSink, JobWorker, LiveEvent, KIND_EMBED, KIND_SCAN};
 use shoebox_engine::live::{LiveEngine, LiveOptions};
 use shoebox_engine::model::{DeviceChoice, ResolveOptions};
-use shoebox_engine::tags::RetagOptions;
 use shoebox_engine::Library;
 
 use crate::error::ApiError;
-
-/// Catalog setting: the device chosen in Settings (`auto`, `cpu`, `cuda`, `metal`).
-pub(crate) const DEVICE_SETTING: &str = "model.device";
 use crate::events::EventBus;
 
 /// How the shell opened the library.
@@ -78,9 +73,8 @@ pub(crate) struct Inner {
     pub live_model: Mutex<Option<Arc<ModelSlot>>>,
     /// Set while the live engine restarts: its `stopped` event is not news.
     pub restarting: Arc<AtomicBool>,
-    /// A background scan is running; `rescan` asks it for another pass.
-    pub scanning: AtomicBool,
-    pub rescan: AtomicBool,
+    /// Runs queued work when the live engine is off (made on first use).
+    worker: Mutex<Option<JobWorker>>,
 }
 
 /// The shared state behind `dispatch` and the image helpers.
@@ -94,19 +88,21 @@ impl ApiState {
     pub fn open(opts: ApiOptions) -> Result<Self, ApiError> {
         let library = Library::open(&opts.library_dir)?;
         let images = Library::open(&opts.library_dir)?;
+        let bus = Arc::new(EventBus::new());
+        // What the engine's verbs change reaches every client as it happens.
+        library.set_events(bus_sink(&bus, None));
         Ok(ApiState {
             inner: Arc::new(Inner {
                 opts,
                 library: Mutex::new(library),
                 images: Mutex::new(images),
                 model: Mutex::new(None),
-                bus: Arc::new(EventBus::new()),
+                bus,
                 download: Mutex::new(None),
                 live: Mutex::new(None),
                 live_model: Mutex::new(None),
                 restarting: Arc::new(AtomicBool::new(false)),
-                scanning: AtomicBool::new(false),
-                rescan: AtomicBool::new(false),
+                worker: Mutex::new(None),
             }),
         })
     }
@@ -175,20 +171,10 @@ impl ApiState {
         Ok(loaded)
     }
 
-    /// The device models run on: the one named at start (`--device`,
-    /// `SHOEBOX_DEVICE`) when it is not `auto`, else the library's setting
-    /// (Settings → device), else `auto`.
+    /// The device models run on (the engine's rule: `--device` or
+    /// `SHOEBOX_DEVICE`, else Settings, else `auto`).
     pub(crate) fn device(&self, library: &Library) -> DeviceChoice {
-        if self.inner.opts.device != DeviceChoice::Auto {
-            return self.inner.opts.device;
-        }
-        library
-            .catalog()
-            .setting(DEVICE_SETTING)
-            .ok()
-            .flatten()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_default()
+        library.device_choice(self.inner.opts.device)
     }
 
     /// Forgets the loaded model (the active one changed).
@@ -217,13 +203,7 @@ impl ApiState {
                 self.device(&library),
                 resolve,
             )?;
-            let bus = Arc::clone(&self.inner.bus);
-            let restarting = Arc::clone(&self.inner.restarting);
-            let sink: EventSink = Arc::new(move |e: &LiveEvent| {
-                if !(matches!(e, LiveEvent::Stopped) && restarting.load(Ordering::SeqCst)) {
-                    bus.emit(live_event_json(e));
-                }
-            });
+            let sink = bus_sink(&self.inner.bus, Some(Arc::clone(&self.inner.restarting)));
             *self
                 .inner
                 .live_model
@@ -291,10 +271,13 @@ impl ApiState {
         }
     }
 
-    /// Asks for a rescan of folder `root` (all when `None`): a queued job
-    /// for the live engine, else a background pass.
+    /// Asks for a rescan of folder `root` (all when `None`): queued jobs,
+    /// run by the live engine or, when it is off, by the job worker.
     pub(crate) fn request_scan(&self, root: Option<i64>) -> Result<(), ApiError> {
-        if self.live_running() {
+        if !self.live_running() && !self.inner.opts.scan_on_add {
+            return Ok(());
+        }
+        {
             let library = self.library();
             let roots = match root {
                 Some(id) => vec![id],
@@ -303,16 +286,12 @@ impl ApiState {
             for id in roots {
                 library.enqueue_job(KIND_SCAN, &id.to_string())?;
             }
-            drop(library);
-            self.wake_live();
-        } else if self.inner.opts.scan_on_add {
-            self.start_scan();
         }
-        Ok(())
+        self.run_queue()
     }
 
-    /// The active model changed: the live engine restarts with it and
-    /// embeds what lacks a vector; without it, a background pass does.
+    /// The active model changed: the live engine restarts with it, or the
+    /// job worker takes it; photos without a vector for it get one.
     pub(crate) fn model_changed(&self) -> Result<(), ApiError> {
         self.reset_model();
         if self.live_running() {
@@ -322,151 +301,75 @@ impl ApiState {
             stopped?;
             self.start_live()?;
             self.reset_model();
-            self.library().enqueue_job(KIND_EMBED, "")?;
-            self.wake_live();
-        } else if self.inner.opts.scan_on_add {
-            self.start_scan();
+        } else if !self.inner.opts.scan_on_add {
+            return Ok(());
+        } else if let Some(worker) = self.worker_if_started() {
+            worker.set_model(self.model_slot()?);
         }
-        Ok(())
+        self.library().enqueue_job(KIND_EMBED, "")?;
+        self.run_queue()
     }
 
-    /// Indexes every folder in a background thread with its own
-    /// connection, reporting `progress` events of kind `scan`. A request
-    /// while one runs makes it go round once more.
-    pub fn start_scan(&self) {
-        if self.inner.scanning.swap(true, Ordering::SeqCst) {
-            self.inner.rescan.store(true, Ordering::SeqCst);
-            return;
-        }
-        let state = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("shoebox-api-scan".into())
-            .spawn(move || {
-                loop {
-                    state.inner.rescan.store(false, Ordering::SeqCst);
-                    if let Err(e) = state.scan_once() {
-                        tracing::warn!("background scan failed: {e}");
-                        state.inner.bus.emit(json!({"event": "job_failed", "kind": "scan", "key": "", "error": e.to_string(), "retry": false}));
-                    }
-                    if let Err(e) = state.embed_once() {
-                        tracing::warn!("background embedding failed: {e}");
-                        state.inner.bus.emit(json!({"event": "job_failed", "kind": "embed", "key": "", "error": e.to_string(), "retry": false}));
-                    }
-                    if !state.inner.rescan.load(Ordering::SeqCst) {
-                        break;
-                    }
-                }
-                state.inner.scanning.store(false, Ordering::SeqCst);
-                state.inner.bus.changed("photos", None);
-                state.inner.bus.emit(json!({"event": "idle", "paused": []}));
-            });
-        if let Err(e) = spawned {
-            tracing::warn!("cannot start a scan thread: {e}");
-            self.inner.scanning.store(false, Ordering::SeqCst);
-        }
-    }
-
-    fn scan_once(&self) -> Result<(), ApiError> {
-        let library = Library::open(self.library_dir())?;
-        let started = std::time::Instant::now();
-        let last = Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(1));
-        let bus = &self.inner.bus;
-        let report = library.scan(
-            &ScanOptions {
-                threads: 0,
-                cancel: None,
-            },
-            &|p| {
-                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-                if last.elapsed().as_millis() < 200 {
-                    return;
-                }
-                *last = std::time::Instant::now();
-                let secs = started.elapsed().as_secs_f64();
-                let rate = if secs > 0.0 {
-                    p.processed as f64 / secs
-                } else {
-                    0.0
-                };
-                let remaining = p.discovered.saturating_sub(p.processed);
-                bus.emit(json!({
-                    "event": "progress", "kind": "scan",
-                    "done": p.processed, "total": p.discovered.max(p.processed),
-                    "rate": rate,
-                    "eta_seconds": (rate > 0.0 && !p.walking).then(|| remaining as f64 / rate),
-                }));
-            },
-        )?;
-        let done = report.discovered;
-        bus.emit(json!({
-            "event": "progress", "kind": "scan", "done": done, "total": done,
-            "rate": done as f64 / started.elapsed().as_secs_f64().max(1e-3), "eta_seconds": 0.0,
-        }));
-        Ok(())
-    }
-
-    /// Embeds photos without a vector and re-tags, when a model is chosen
-    /// (`progress` events of kinds `embed` and `tags`).
-    fn embed_once(&self) -> Result<(), ApiError> {
-        let library = Library::open(self.library_dir())?;
-        let model = match self.model(&library) {
-            Ok(m) => m,
-            Err(ApiError::NoModel(_)) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        if library.status()?.pending_embeddings == 0 {
+    /// Runs what is queued: the live engine is nudged, else the job worker
+    /// runs the queue to its end.
+    fn run_queue(&self) -> Result<(), ApiError> {
+        if self.wake_live() {
             return Ok(());
         }
-        let bus = &self.inner.bus;
-        let last = Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(1));
-        let throttled = |event: Value, last_one: bool| {
-            let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-            if last_one || last.elapsed().as_millis() >= 200 {
-                *last = std::time::Instant::now();
-                bus.emit(event);
-            }
-        };
-        library.embed(&model, &EmbedOptions::default(), &|p| {
-            throttled(
-                json!({"event": "progress", "kind": "embed", "done": p.done, "total": p.total,
-                       "rate": p.rate, "eta_seconds": p.eta_seconds}),
-                p.done >= p.total,
-            )
-        })?;
-        let started = std::time::Instant::now();
-        library.retag(&model, &RetagOptions::default(), &|p| {
-            let secs = started.elapsed().as_secs_f64();
-            let rate = if secs > 0.0 { p.done as f64 / secs } else { 0.0 };
-            throttled(
-                json!({"event": "progress", "kind": "tags", "done": p.done, "total": p.total,
-                       "rate": rate, "eta_seconds": (rate > 0.0).then(|| (p.total - p.done) as f64 / rate)}),
-                false,
-            )
-        })?;
-        bus.emit(json!({"event": "progress", "kind": "tags", "done": 1, "total": 1, "rate": 0.0, "eta_seconds": 0.0}));
-        bus.changed("tags", None);
+        let mut slot = self.inner.worker.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            let sink = bus_sink(&self.inner.bus, None);
+            *slot = Some(JobWorker::new(
+                self.library_dir().to_path_buf(),
+                self.model_slot()?,
+                sink,
+            ));
+        }
+        slot.as_ref().expect("worker just made").kick();
         Ok(())
     }
 
-    /// Whether background work runs: the API's own pass, or (with the
-    /// live engine) progress reported and not yet idle.
-    pub fn busy(&self) -> bool {
-        self.scanning() || !self.inner.bus.progress().is_empty()
+    fn worker_if_started(&self) -> Option<JobWorker> {
+        self.inner
+            .worker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
-    /// Whether a background scan is running.
-    pub fn scanning(&self) -> bool {
-        self.inner.scanning.load(Ordering::SeqCst)
+    /// The model slot background work embeds with (none before a model is
+    /// chosen).
+    fn model_slot(&self) -> Result<Option<Arc<ModelSlot>>, ApiError> {
+        let library = self.library();
+        let resolve = ResolveOptions {
+            offline: true,
+            progress: None,
+            ..self.inner.opts.resolve.clone()
+        };
+        Ok(library.model_slot(
+            self.inner.opts.model.as_deref(),
+            self.inner.opts.device,
+            resolve,
+        )?)
+    }
+
+    /// Whether background work runs: the job worker, or (with the live
+    /// engine) progress reported and not yet idle.
+    pub fn busy(&self) -> bool {
+        self.worker_if_started().is_some_and(|w| w.running())
+            || !self.inner.bus.progress().is_empty()
     }
 }
 
-/// A live event as the API's clients get it: the engine's JSON, with
-/// `what: "photos"` added to its `changed` event so it reads like the
-/// API's own `changed` events.
-fn live_event_json(e: &LiveEvent) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({"event": "unknown"}));
-    if v["event"] == "changed" && v.get("what").is_none() {
-        v["what"] = json!("photos");
-    }
-    v
+/// Engine events to the bus; while the live engine restarts (`restarting`
+/// set) its `stopped` event is not news.
+fn bus_sink(bus: &Arc<EventBus>, restarting: Option<Arc<AtomicBool>>) -> EventSink {
+    let bus = Arc::clone(bus);
+    Arc::new(move |e: &LiveEvent| {
+        let quiet = matches!(e, LiveEvent::Stopped)
+            && restarting.as_ref().is_some_and(|r| r.load(Ordering::SeqCst));
+        if !quiet {
+            bus.emit(serde_json::to_value(e).unwrap_or_else(|_| json!({"event": "unknown"})));
+        }
+    })
 }

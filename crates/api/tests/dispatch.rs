@@ -116,10 +116,8 @@ fn errors_have_stable_codes() {
         assert!(!body["error"]["message"].as_str().unwrap().is_empty());
     }
     // Every argument-less read answers on an empty library.
-    for (name, get) in COMMANDS {
-        if *get {
-            dispatch(&st, name, Value::Null).unwrap_or_else(|e| panic!("{name}: {e}"));
-        }
+    for c in COMMANDS.iter().filter(|c| c.get) {
+        dispatch(&st, c.name, Value::Null).unwrap_or_else(|e| panic!("{}: {e}", c.name));
     }
 }
 
@@ -156,4 +154,26 @@ fn the_device_is_a_library_setting() {
 
     let err = dispatch(&st, "settings_set", json!({"device": "tpu"})).unwrap_err();
     assert_eq!(err.code(), "invalid");
+}
+
+/// docs/api.md's index is the command table: every row, nothing else.
+#[test]
+fn the_api_doc_indexes_the_command_table() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
+        .unwrap();
+    let start = "<!-- command index: made from crates/api/src/commands/mod.rs -->\n";
+    let begin = doc.find(start).expect("docs/api.md has the command index marker") + start.len();
+    let end = begin + doc[begin..].find("\n\n").unwrap_or(doc.len() - begin) + 1;
+    assert_eq!(
+        &doc[begin..end],
+        shoebox_api::index_markdown(),
+        "docs/api.md's command index differs from the table; paste the right side there"
+    );
+    for c in COMMANDS {
+        assert!(
+            doc.contains(&format!("#### `{}`", c.name)) || doc.contains(&format!("`{}`", c.name)),
+            "docs/api.md does not describe {}",
+            c.name
+        );
+    }
 }

@@ -14,6 +14,7 @@ use crate::jobs::Change;
 use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
 use crate::model::ModelRegistry;
 use crate::paths;
+use crate::tags;
 use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorIndex};
 use shoebox_model::{DeviceChoice, ResolveOptions};
 
@@ -317,6 +318,29 @@ impl Library {
         Ok(report)
     }
 
+    /// Embeds what lacks a vector, then (unless `tag` is off or the run was
+    /// cancelled) re-tags the photos that changed: the follow-up is decided
+    /// here, as the job queue decides it for the live engine.
+    pub fn embed_and_tag(
+        &self,
+        model: &LoadedModel,
+        opts: &EmbedOptions,
+        tag: bool,
+        on_embed: &(dyn Fn(&EmbedProgress) + Sync),
+        on_tags: &dyn Fn(&tags::RetagProgress),
+    ) -> Result<(EmbedReport, Option<tags::RetagReport>)> {
+        let report = self.embed(model, opts, on_embed)?;
+        if !tag || report.cancelled {
+            return Ok((report, None));
+        }
+        let retag = tags::RetagOptions {
+            full: false,
+            cancel: opts.cancel.clone(),
+        };
+        let tagged = self.retag(model, &retag, on_tags)?;
+        Ok((report, Some(tagged)))
+    }
+
     /// A file's embedding as the job computes it (reduced decode, EXIF
     /// orientation), or from a full-size decode when `full_decode` is set,
     /// which is what the Python reference sees.
@@ -351,8 +375,13 @@ impl Library {
         text: &str,
         opts: &SearchOptions,
     ) -> Result<SearchResults> {
-        let query = search::parse(text, search::today())?;
+        let query = self.parse_query(text)?;
         self.search_query(model, query, opts)
+    }
+
+    /// Reads a query in the query language, relative dates from today.
+    pub fn parse_query(&self, text: &str) -> Result<search::Query> {
+        Ok(search::parse(text, search::today())?)
     }
 
     /// Runs an already structured query: what the UI and the HTTP API send

@@ -549,7 +549,7 @@ async fn api_call(request: Request<Incoming>, name: String, shared: &Arc<Shared>
     let args = match *request.method() {
         Method::GET => {
             if !shoebox_api::allows_get(&name) {
-                if !shoebox_api::COMMANDS.iter().any(|(n, _)| *n == name) {
+                if shoebox_api::command(&name).is_none() {
                     return api_error_reply(&ApiError::UnknownCommand(name));
                 }
                 return error_reply(

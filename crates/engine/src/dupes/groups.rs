@@ -107,6 +107,7 @@ fn photo_member(p: &DupePhoto) -> Member {
         bytes: p.files.first().map_or(0, |f| f.size),
         taken_at: p.taken_at.clone(),
         hash: hex(&p.hash),
+        keep: false,
     }
 }
 
@@ -434,6 +435,7 @@ pub fn build_groups(
                     bytes: f.size,
                     taken_at: p.taken_at.clone(),
                     hash: hex(&p.hash),
+                    keep: false,
                 })
                 .collect();
             out.push(Group {
@@ -445,7 +447,9 @@ pub fn build_groups(
                 reason,
                 notes: Vec::new(),
                 certain: true,
-            });
+                differs: Vec::new(),
+            }
+            .finished());
         }
     }
     for tier in [Tier::Exact, Tier::Near, Tier::Similar] {
@@ -531,7 +535,9 @@ pub fn build_groups(
                 },
                 notes,
                 certain: tier == Tier::Exact || (tier == Tier::Near && !uncertain),
-            });
+                differs: Vec::new(),
+            }
+            .finished());
         }
     }
     out.sort_by(|a, b| {

@@ -32,6 +32,7 @@ pub mod groups;
 pub mod hashindex;
 pub mod job;
 pub mod quality;
+pub mod report;
 pub mod resolve;
 pub mod suggest;
 pub mod unionfind;
@@ -40,6 +41,7 @@ mod verbs;
 use serde::Serialize;
 
 pub use groups::build_groups;
+pub use report::{Decision, DuplicateReport, Ignored, TierCounts};
 pub use resolve::{Resolution, UndoReport};
 
 /// The three tiers.
@@ -109,6 +111,8 @@ pub struct Member {
     pub taken_at: Option<String>,
     /// BLAKE3 of the photo's bytes (hex).
     pub hash: String,
+    /// This is the member suggested to keep.
+    pub keep: bool,
 }
 
 /// A group of duplicates (or similar shots) with the suggested keeper.
@@ -129,9 +133,21 @@ pub struct Group {
     /// near groups whose pairs the embedding did not have to confirm).
     /// Only certain groups are resolved in bulk; similar shots never are.
     pub certain: bool,
+    /// What differs between members (see [`Group::differences`]).
+    pub differs: Vec<&'static str>,
 }
 
 impl Group {
+    /// The group as every shell shows it: the keeper marked among the
+    /// members, and what differs between them.
+    pub(crate) fn finished(mut self) -> Group {
+        for m in &mut self.members {
+            m.keep = m.id == self.keep;
+        }
+        self.differs = self.differences();
+        self
+    }
+
     /// The facts that differ between members, for a UI to highlight: any
     /// of `resolution`, `bytes`, `taken_at`, `folder`.
     pub fn differences(&self) -> Vec<&'static str> {
@@ -225,6 +241,7 @@ mod tests {
             bytes,
             taken_at: Some("2020-01-01T00:00:00Z".into()),
             hash: format!("{id:064x}"),
+            keep: false,
         }
     }
 
@@ -239,7 +256,11 @@ mod tests {
             reason: String::new(),
             notes: Vec::new(),
             certain: true,
-        };
+            differs: Vec::new(),
+        }
+        .finished();
         assert_eq!(group.differences(), ["resolution", "folder"]);
+        assert_eq!(group.differs, ["resolution", "folder"]);
+        assert!(group.members[0].keep && !group.members[1].keep);
     }
 }

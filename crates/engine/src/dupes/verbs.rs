@@ -1,7 +1,9 @@
 //! The duplicate verbs of [`Library`].
 
 use super::resolve::{self, Resolution, UndoReport};
-use super::{build_groups, Group, GroupKind, Params, Tier};
+use super::{
+    build_groups, Decision, DuplicateReport, Group, GroupKind, Ignored, Params, Tier, TierCounts,
+};
 use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};
 use crate::jobs::Change;
@@ -18,6 +20,19 @@ impl Library {
     /// Groups of one tier, or of all tiers, with the suggested keeper.
     pub fn duplicates(&self, tier: Option<Tier>) -> Result<Vec<Group>> {
         self.duplicates_with(&Params::default(), tier)
+    }
+
+    /// The groups of `tier` (all when `None`) with every tier's count: what
+    /// `dupes` answers in every shell.
+    pub fn duplicate_report(&self, tier: Option<Tier>) -> Result<DuplicateReport> {
+        let all = self.duplicates(None)?;
+        Ok(DuplicateReport {
+            counts: TierCounts::of(&all),
+            groups: all
+                .into_iter()
+                .filter(|g| tier.is_none_or(|t| g.tier == t))
+                .collect(),
+        })
     }
 
     /// `duplicates` with explicit thresholds (for tuning and evaluation).
@@ -116,7 +131,7 @@ impl Library {
     /// Remembers that a group is not duplicates (exact, near) or that all
     /// its photos are kept (similar, and copies); it is not proposed again,
     /// even after rescans, moves or re-embedding.
-    pub fn ignore_duplicate(&self, group_id: &str) -> Result<Group> {
+    pub fn ignore_duplicate(&self, group_id: &str) -> Result<Ignored> {
         let (_, groups) = self.grouping(&Params::default(), Some(tier_of(group_id)?))?;
         let group = resolve::find(&groups, group_id)?.clone();
         let hashes: Vec<[u8; 32]> = group
@@ -124,15 +139,20 @@ impl Library {
             .iter()
             .filter_map(|m| crate::dupes::groups::parse_hex32(&m.hash))
             .collect();
-        let (tier, kind) = match (group.kind, group.tier) {
-            (GroupKind::Copies, _) => ("copies", "keep_all"),
-            (_, Tier::Similar) => ("similar", "keep_all"),
-            (_, t) => (t.as_str(), "not_duplicates"),
+        let decision = Decision::of(&group);
+        let tier = match group.kind {
+            GroupKind::Copies => "copies",
+            GroupKind::Photos => group.tier.as_str(),
         };
         self.catalog()
-            .record_dupe_decision(tier, kind, &group.id, &hashes)?;
+            .record_dupe_decision(tier, decision.as_str(), &group.id, &hashes)?;
         self.emit_changed(Change::Dupes, None);
-        Ok(group)
+        Ok(Ignored {
+            group: group.id,
+            tier: group.tier,
+            decision,
+            members: group.members.len(),
+        })
     }
 
     /// Every recorded resolution, oldest first.

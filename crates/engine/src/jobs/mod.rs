@@ -13,6 +13,7 @@ pub mod events;
 pub mod handlers;
 mod runner;
 pub mod verbs;
+pub mod worker;
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -24,6 +25,7 @@ use crate::ingest::thumbs::ThumbCache;
 
 pub use events::{no_events, Change, EventSink, LiveEvent, Meter};
 pub use runner::Runner;
+pub use worker::JobWorker;
 
 /// Reconcile one whole root with the disk (start-up, polling, a root that
 /// came back); key = the root id.

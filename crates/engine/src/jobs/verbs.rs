@@ -58,6 +58,12 @@ impl Library {
     /// The user is looking at these photos: their files are ingested and
     /// their vectors computed before anything else.
     pub fn prioritize(&self, photo_ids: &[i64]) -> Result<()> {
+        if photo_ids.len() > crate::browse::MAX_PAGE {
+            return Err(crate::EngineError::Invalid(format!(
+                "at most {} photos at a time",
+                crate::browse::MAX_PAGE
+            )));
+        }
         if photo_ids.is_empty() {
             return Ok(());
         }
