@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
-use shoebox_engine::dupes::{Group, Resolution, Tier, UndoReport};
+use shoebox_engine::dupes::{DuplicateReport, Resolution, Tier, UndoReport};
 use shoebox_engine::Library;
 
 use crate::output::print_json;
@@ -48,7 +48,7 @@ enum DupesCommand {
 
 pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
     match &args.command {
-        None => list(json, &library.duplicates(args.tier)?),
+        None => list(json, &library.duplicate_report(args.tier)?),
         Some(DupesCommand::Resolve {
             group,
             keep,
@@ -62,21 +62,12 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
             Ok(())
         }
         Some(DupesCommand::ResolveAll { tier, dry_run }) => {
-            let all = library.resolve_all_duplicates(*tier, *dry_run)?;
+            let bulk = library.resolve_all_duplicates(*tier, *dry_run)?;
             if json {
-                #[derive(Serialize)]
-                struct All<'a> {
-                    tier: Tier,
-                    dry_run: bool,
-                    groups: &'a [Resolution],
-                }
-                return print_json(&All {
-                    tier: *tier,
-                    dry_run: *dry_run,
-                    groups: &all,
-                });
+                return print_json(&bulk);
             }
-            for r in &all {
+            let all = &bulk.groups;
+            for r in all {
                 print_resolution(r);
             }
             let files: usize = all.iter().map(|r| r.trash.len()).sum();
@@ -97,16 +88,11 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
         Some(DupesCommand::Ignore { group }) => {
             let g = library.ignore_duplicate(group)?;
             if json {
-                #[derive(Serialize)]
-                struct Ignored<'a> {
-                    ignored: &'a Group,
-                }
-                return print_json(&Ignored { ignored: &g });
+                return print_json(&g);
             }
             println!(
                 "Group {} ({} members) will not be proposed again.",
-                g.id,
-                g.members.len()
+                g.group, g.members
             );
             Ok(())
         }
@@ -148,14 +134,11 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
     }
 }
 
-fn list(json: bool, groups: &[Group]) -> Result<()> {
+fn list(json: bool, report: &DuplicateReport) -> Result<()> {
     if json {
-        #[derive(Serialize)]
-        struct Groups<'a> {
-            groups: &'a [Group],
-        }
-        return print_json(&Groups { groups });
+        return print_json(report);
     }
+    let groups = &report.groups;
     if groups.is_empty() {
         println!("No duplicates found.");
     }

@@ -52,8 +52,7 @@ pub(super) struct ResolveAllArgs {
 
 pub(super) fn resolve_all(state: &ApiState, a: ResolveAllArgs) -> Out {
     let tier = parse_tier(&a.tier)?;
-    let groups = state.library().resolve_all_duplicates(tier, a.dry_run)?;
-    Ok(json!({"tier": tier, "dry_run": a.dry_run, "groups": groups}))
+    to_value(state.library().resolve_all_duplicates(tier, a.dry_run)?)
 }
 
 #[derive(Deserialize)]

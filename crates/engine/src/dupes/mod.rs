@@ -41,7 +41,7 @@ mod verbs;
 use serde::Serialize;
 
 pub use groups::build_groups;
-pub use report::{Decision, DuplicateReport, Ignored, TierCounts};
+pub use report::{BulkResolution, Decision, DuplicateReport, Ignored, TierCounts};
 pub use resolve::{Resolution, UndoReport};
 
 /// The three tiers.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Group, GroupKind, Tier};
+use super::{Group, GroupKind, Resolution, Tier};
 
 /// Groups in each tier (of the whole library, whatever tier was asked for).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -68,4 +68,13 @@ pub struct Ignored {
     pub decision: Decision,
     /// Members of the group, now never proposed together again.
     pub members: usize,
+}
+
+/// The answer to resolving every group of a tier.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkResolution {
+    pub tier: Tier,
+    pub dry_run: bool,
+    /// One plan (dry run) or result per group.
+    pub groups: Vec<Resolution>,
 }

@@ -2,7 +2,7 @@
 
 use super::resolve::{self, Resolution, UndoReport};
 use super::{
-    build_groups, Decision, DuplicateReport, Group, GroupKind, Ignored, Params, Tier, TierCounts,
+    build_groups, BulkResolution, Decision, DuplicateReport, Group, GroupKind, Ignored, Params, Tier, TierCounts,
 };
 use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};
@@ -97,7 +97,7 @@ impl Library {
 
     /// Applies the suggestion to every group of `tier` (never `similar`).
     /// A dry run returns the same plans a real run carries out.
-    pub fn resolve_all_duplicates(&self, tier: Tier, dry_run: bool) -> Result<Vec<Resolution>> {
+    pub fn resolve_all_duplicates(&self, tier: Tier, dry_run: bool) -> Result<BulkResolution> {
         if tier == Tier::Similar {
             return Err(EngineError::Invalid(
                 "similar shots are not duplicates and are never resolved in bulk; pick favourites group by group with `dupes resolve GROUP --keep ID`".into(),
@@ -125,7 +125,11 @@ impl Library {
         if !dry_run {
             self.files_moved();
         }
-        Ok(out)
+        Ok(BulkResolution {
+            tier,
+            dry_run,
+            groups: out,
+        })
     }
 
     /// Remembers that a group is not duplicates (exact, near) or that all

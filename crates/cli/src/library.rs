@@ -1,0 +1,245 @@
+//! Folders, scanning, status and single photos: `add`, `remove`, `scan`,
+//! `status`, `info`, `errors`, `thumbnail`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+use shoebox_engine::catalog::{ErrorEntry, PhotoInfo, Root, StatusCounts};
+use shoebox_engine::ingest::{ScanOptions, ScanReport};
+use shoebox_engine::Library;
+
+use crate::output::{print_json, printable};
+use crate::progress;
+
+pub(crate) fn add(library: &Library, json: bool, folder: &Path) -> Result<()> {
+    folder_added(json, &library.add_folder(folder)?)
+}
+
+pub(crate) fn remove(library: &Library, json: bool, folder: &Path) -> Result<()> {
+    folder_removed(json, &library.remove_folder(folder)?)
+}
+
+pub(crate) fn scan(library: &Library, json: bool, threads: usize) -> Result<()> {
+    let bar = progress::ScanBar::new(json);
+    let opts = ScanOptions {
+        threads,
+        cancel: None,
+    };
+    let report = library.scan(&opts, &|p| bar.update(p))?;
+    bar.finish();
+    scan_report(json, &report)
+}
+
+pub(crate) fn show_status(library: &Library, json: bool) -> Result<()> {
+    status(
+        json,
+        &library.status()?,
+        &library.folders()?,
+        &library.live_status()?,
+    )
+}
+
+pub(crate) fn show_info(library: &Library, json: bool, photo: &str) -> Result<()> {
+    let id = library.resolve_photo(photo)?;
+    info(json, &library.info(id)?)
+}
+
+pub(crate) fn show_errors(library: &Library, json: bool) -> Result<()> {
+    errors(json, &library.errors()?)
+}
+
+pub(crate) fn show_thumbnail(library: &Library, json: bool, photo: &str, size: u32) -> Result<()> {
+    let id = library.resolve_photo(photo)?;
+    let path: PathBuf = library.thumbnail(id, size)?;
+    thumbnail(json, id, size, &path)
+}
+
+pub fn folder_added(json: bool, root: &Root) -> Result<()> {
+    if json {
+        return print_json(root);
+    }
+    println!(
+        "Added {}. Run `shoebox scan` to index it.",
+        root.path.display()
+    );
+    Ok(())
+}
+
+pub fn folder_removed(json: bool, root: &Root) -> Result<()> {
+    if json {
+        return print_json(root);
+    }
+    println!(
+        "Removed {} from the library. No file was touched.",
+        root.path.display()
+    );
+    Ok(())
+}
+
+pub fn scan_report(json: bool, report: &ScanReport) -> Result<()> {
+    if json {
+        return print_json(report);
+    }
+    println!(
+        "Scanned {} files in {:.1}s: {} new photos, {} new locations of known photos, {} unchanged, {} problems, {} removed.",
+        report.discovered,
+        report.seconds,
+        report.new_photos,
+        report.linked_files,
+        report.unchanged,
+        report.failed,
+        report.removed
+    );
+    for folder in &report.offline_folders {
+        println!(
+            "Offline: {folder} is missing (unmounted?); its photos are kept and marked offline."
+        );
+    }
+    if report.failed > 0 {
+        println!("Run `shoebox errors` to see what could not be read.");
+    }
+    Ok(())
+}
+
+pub fn status(
+    json: bool,
+    counts: &StatusCounts,
+    folders: &[Root],
+    live: &shoebox_engine::library::LiveStatus,
+) -> Result<()> {
+    if json {
+        #[derive(Serialize)]
+        struct Status<'a> {
+            #[serde(flatten)]
+            counts: &'a StatusCounts,
+            roots: &'a [Root],
+            live: &'a shoebox_engine::library::LiveStatus,
+        }
+        return print_json(&Status {
+            counts,
+            roots: folders,
+            live,
+        });
+    }
+    println!("Photos:   {}", counts.photos);
+    println!("Files:    {}", counts.files);
+    println!("Pending:  {}", counts.pending);
+    match &counts.model {
+        Some(model) => println!(
+            "Embedded: {} ({} to go) with {model}",
+            counts.embedded, counts.pending_embeddings
+        ),
+        None => println!("Embedded: none yet (`shoebox embed`)"),
+    }
+    println!("Errors:   {}", counts.errors);
+    println!("Warnings: {}", counts.warnings);
+    println!("Offline:  {}", counts.offline);
+    println!("Folders:");
+    if folders.is_empty() {
+        println!("  (none yet: `shoebox add ~/Pictures`)");
+    }
+    for f in folders {
+        let state = if f.online { "" } else { "  [offline]" };
+        let scanned = f.last_scan_at.as_deref().unwrap_or("never scanned");
+        println!("  {}  ({scanned}){state}", f.path.display());
+    }
+    live_lines(live);
+    Ok(())
+}
+
+pub(crate) fn live_lines(live: &shoebox_engine::library::LiveStatus) {
+    match live.engine_pid {
+        Some(pid) => println!("Watching: yes (process {pid})"),
+        None => println!("Watching: no (`shoebox watch`)"),
+    }
+    for w in &live.watch {
+        match (&w.mode[..], &w.reason) {
+            ("native", _) => println!("  {}  watched", w.path),
+            (mode, Some(reason)) => println!("  {}  {mode}: {reason}", w.path),
+            (mode, None) => println!("  {}  {mode}", w.path),
+        }
+    }
+    if !live.paused.is_empty() {
+        println!("Paused:   {}", live.paused.join(", "));
+    }
+    if live.queued_paths > 0 {
+        println!("Changed paths waiting: {}", live.queued_paths);
+    }
+    for j in &live.jobs {
+        let key = if j.key.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", j.key)
+        };
+        match &j.last_error {
+            Some(e) => println!(
+                "Job {}{key}: {} (attempt {}): {e}",
+                j.kind, j.state, j.attempts
+            ),
+            None => println!("Job {}{key}: {}", j.kind, j.state),
+        }
+    }
+}
+
+pub fn info(json: bool, info: &PhotoInfo) -> Result<()> {
+    if json {
+        return print_json(info);
+    }
+    let none = || "-".to_string();
+    let text = |s: &Option<String>| {
+        s.as_deref()
+            .map_or_else(none, |s| printable(s).into_owned())
+    };
+    println!("Photo #{}", info.id);
+    for p in &info.paths {
+        println!("  file:        {}", printable(p));
+    }
+    println!(
+        "  size:        {}x{} {}",
+        info.width, info.height, info.format
+    );
+    println!("  taken:       {}", text(&info.taken_at));
+    println!(
+        "  camera:      {} {}",
+        printable(info.camera_make.as_deref().unwrap_or_default()),
+        printable(info.camera_model.as_deref().unwrap_or_default())
+    );
+    println!("  lens:        {}", text(&info.lens));
+    match &info.gps {
+        Some(g) => println!("  gps:         {:.6}, {:.6}", g.lat, g.lon),
+        None => println!("  gps:         -"),
+    }
+    println!("  orientation: {}", info.orientation);
+    println!("  hash:        {}", info.hash);
+    if info.offline {
+        println!("  (offline: its folder is missing)");
+    }
+    Ok(())
+}
+
+pub fn errors(json: bool, errors: &[ErrorEntry]) -> Result<()> {
+    if json {
+        return print_json(errors);
+    }
+    if errors.is_empty() {
+        println!("No problems.");
+    }
+    for e in errors {
+        println!(
+            "{} [{}]: {}",
+            printable(&e.path),
+            e.kind,
+            printable(&e.reason)
+        );
+    }
+    Ok(())
+}
+
+pub fn thumbnail(json: bool, id: i64, size: u32, path: &Path) -> Result<()> {
+    if json {
+        return print_json(&serde_json::json!({"id": id, "size": size, "path": path}));
+    }
+    println!("{}", path.display());
+    Ok(())
+}
