@@ -367,7 +367,9 @@ fn bus_sink(bus: &Arc<EventBus>, restarting: Option<Arc<AtomicBool>>) -> EventSi
     let bus = Arc::clone(bus);
     Arc::new(move |e: &LiveEvent| {
         let quiet = matches!(e, LiveEvent::Stopped)
-            && restarting.as_ref().is_some_and(|r| r.load(Ordering::SeqCst));
+            && restarting
+                .as_ref()
+                .is_some_and(|r| r.load(Ordering::SeqCst));
         if !quiet {
             bus.emit(serde_json::to_value(e).unwrap_or_else(|_| json!({"event": "unknown"})));
         }

@@ -159,10 +159,13 @@ fn the_device_is_a_library_setting() {
 /// docs/api.md's index is the command table: every row, nothing else.
 #[test]
 fn the_api_doc_indexes_the_command_table() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md")).unwrap();
     let start = "<!-- command index: made from crates/api/src/commands/mod.rs -->\n";
-    let begin = doc.find(start).expect("docs/api.md has the command index marker") + start.len();
+    let begin = doc
+        .find(start)
+        .expect("docs/api.md has the command index marker")
+        + start.len();
     let end = begin + doc[begin..].find("\n\n").unwrap_or(doc.len() - begin) + 1;
     assert_eq!(
         &doc[begin..end],

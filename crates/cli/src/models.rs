@@ -65,7 +65,12 @@ pub(crate) fn embed(library: &Library, cli: &Cli, args: &EmbedArgs) -> Result<()
     embed_report(cli.json, &report, tags.as_ref())
 }
 
-pub(crate) fn embed_image(library: &Library, cli: &Cli, files: &[PathBuf], full_decode: bool) -> Result<()> {
+pub(crate) fn embed_image(
+    library: &Library,
+    cli: &Cli,
+    files: &[PathBuf],
+    full_decode: bool,
+) -> Result<()> {
     let model = load_model(library, cli, None)?;
     let mut rows = Vec::with_capacity(files.len());
     for file in files {
@@ -219,7 +224,11 @@ pub fn embeddings(json: bool, rows: &[Embedded]) -> Result<()> {
         return print_json(rows);
     }
     for row in rows {
-        let label = row.file.as_deref().or(row.text.as_deref()).unwrap_or_default();
+        let label = row
+            .file
+            .as_deref()
+            .or(row.text.as_deref())
+            .unwrap_or_default();
         let head: Vec<String> = row
             .embedding
             .iter()

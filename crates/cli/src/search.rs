@@ -41,11 +41,19 @@ impl PageArgs {
     }
 }
 
-pub(crate) fn search(library: &Library, cli: &Cli, query: &[String], page: &PageArgs) -> Result<()> {
+pub(crate) fn search(
+    library: &Library,
+    cli: &Cli,
+    query: &[String],
+    page: &PageArgs,
+) -> Result<()> {
     // A bad query is reported before a model is loaded.
     let query = library.parse_query(&query.join(" "))?;
     let model = load_model(library, cli, None)?;
-    search_results(cli.json, &library.search_query(&model, query, &page.options()?)?)
+    search_results(
+        cli.json,
+        &library.search_query(&model, query, &page.options()?)?,
+    )
 }
 
 pub(crate) fn similar(library: &Library, cli: &Cli, photo: &str, page: &PageArgs) -> Result<()> {
@@ -60,7 +68,7 @@ pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
     }
     if r.results.is_empty() {
         println!("No photos match.");
-        if r.candidates > 0 && r.cutoff.as_ref().is_some_and(|c| c.min_score.is_some()) {
+        if r.more {
             println!(
                 "{} photos pass the filters but none is a clear match; `--all` shows them ranked anyway.",
                 r.candidates
@@ -87,6 +95,12 @@ pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
             r.offset + 1,
             shown,
             r.total
+        );
+    }
+    if r.more {
+        println!(
+            "{} more pass the filters below the relevance cut-off; `--all` shows them.",
+            r.candidates - r.total
         );
     }
     Ok(())

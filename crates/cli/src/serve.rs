@@ -41,7 +41,8 @@ pub(crate) fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
         no_scan,
         no_watch,
     } = args;
-    let (port, no_scan, no_watch, token, ui) = (*port, *no_scan, *no_watch, token.clone(), ui.clone());
+    let (port, no_scan, no_watch, token, ui) =
+        (*port, *no_scan, *no_watch, token.clone(), ui.clone());
     use std::io::Write;
     let dir = match &cli.library {
         Some(dir) => dir.clone(),

@@ -8,7 +8,9 @@ use serde::Serialize;
 use shoebox_engine::catalog::{PhotoTag, TagCount, TagDef};
 use shoebox_engine::tags::eval::EvalReport;
 use shoebox_engine::tags::verbs::TagChange;
-use shoebox_engine::tags::{Concept, RetagOptions, RetagReport, Vocabulary, XmpReport, XmpSettings};
+use shoebox_engine::tags::{
+    Concept, RetagOptions, RetagReport, Vocabulary, XmpReport, XmpSettings,
+};
 use shoebox_engine::Library;
 
 use crate::models::load_model;
@@ -165,9 +167,7 @@ pub(crate) fn tags_command(library: &Library, cli: &Cli, command: &TagsCommand) 
             bar.finish();
             retag_report(json, &report)
         }
-        TagsCommand::ExportXmp { dry_run } => {
-            xmp_report(json, &library.export_xmp(*dry_run)?)
-        }
+        TagsCommand::ExportXmp { dry_run } => xmp_report(json, &library.export_xmp(*dry_run)?),
         TagsCommand::Xmp {
             write_on_change,
             naming,
@@ -491,4 +491,3 @@ pub(crate) fn tag_changed(json: bool, change: &TagChange) -> Result<()> {
     }
     Ok(())
 }
-

@@ -10,12 +10,12 @@ use crate::error::{EngineError, Result};
 use crate::ingest::analyze::StageTimes;
 use crate::ingest::decode;
 use crate::ingest::thumbs::ThumbCache;
-use crate::jobs::Change;
 use crate::ingest::{self, ScanOptions, ScanProgress, ScanReport};
+use crate::jobs::Change;
 use crate::model::ModelRegistry;
 use crate::paths;
-use crate::tags;
 use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorIndex};
+use crate::tags;
 use shoebox_model::{DeviceChoice, ResolveOptions};
 
 pub use crate::jobs::verbs::LiveStatus;

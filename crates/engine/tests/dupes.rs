@@ -198,7 +198,7 @@ fn ignored_groups_stay_ignored_after_rescan_and_move() {
     let near = f.groups(Some(Tier::Near));
     assert_eq!(near.len(), 1);
     let ignored = f.lib.ignore_duplicate(&near[0].id).unwrap();
-    assert_eq!(ignored.id, near[0].id);
+    assert_eq!(ignored.group, near[0].id);
     // Once ignored, the group is no longer proposed (nor ignorable again).
     f.lib.ignore_duplicate(&near[0].id).unwrap_err();
     assert!(f.groups(Some(Tier::Near)).is_empty());
@@ -250,7 +250,11 @@ fn ignored_groups_stay_ignored_after_rescan_and_move() {
 fn dry_run_plans_without_touching_files() {
     let f = full_set();
     let before: Vec<PathBuf> = walk(&f.photos);
-    let plans = f.lib.resolve_all_duplicates(Tier::Near, true).unwrap();
+    let plans = f
+        .lib
+        .resolve_all_duplicates(Tier::Near, true)
+        .unwrap()
+        .groups;
     assert_eq!(plans.len(), SOURCES.len());
     for p in &plans {
         assert!(p.dry_run);
@@ -483,7 +487,11 @@ fn embeddings_confirm_hash_pairs_that_neither_hash_explains() {
     // proof. Such a group is not certain, and resolving the whole tier
     // moves nothing from it; resolving it on its own still works.
     assert!(!near[0].certain);
-    let all = f.lib.resolve_all_duplicates(Tier::Near, false).unwrap();
+    let all = f
+        .lib
+        .resolve_all_duplicates(Tier::Near, false)
+        .unwrap()
+        .groups;
     assert_eq!(all.len(), 1);
     assert!(all[0].trashed.is_empty(), "{all:#?}");
     assert!(all[0].skipped[0].reason.contains("review"), "{all:#?}");

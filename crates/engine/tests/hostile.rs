@@ -353,7 +353,10 @@ fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
         shoebox_engine::dupes::Tier::Near,
     ] {
         let plans = f.lib.resolve_all_duplicates(tier, true).unwrap();
-        assert!(plans.iter().all(|p| p.trash.is_empty()), "{plans:#?}");
+        assert!(
+            plans.groups.iter().all(|p| p.trash.is_empty()),
+            "{plans:#?}"
+        );
     }
     // With a model (the real architecture, random weights), the embedding
     // tiers join in: still no bare picture in any group, and nothing for
@@ -409,7 +412,10 @@ fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
         shoebox_engine::dupes::Tier::Near,
     ] {
         let plans = f.lib.resolve_all_duplicates(tier, true).unwrap();
-        assert!(plans.iter().all(|p| p.trash.is_empty()), "{plans:#?}");
+        assert!(
+            plans.groups.iter().all(|p| p.trash.is_empty()),
+            "{plans:#?}"
+        );
     }
 
     // The partly decoded pictures carry a warning saying so.

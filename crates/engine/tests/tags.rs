@@ -467,9 +467,12 @@ fn user_decisions_survive_retagging() {
     f.retag(&enc, &v, false);
     let beach = f.ids["dog_on_beach"];
     // Remove an auto tag, confirm another, add one the model did not see.
-    assert!(f.lib.remove_tag(beach, "beach").unwrap().1);
-    assert_eq!(f.lib.add_tag(beach, "Dog").unwrap(), "dog");
-    assert_eq!(f.lib.add_tag(f.ids["receipt"], "Sunset").unwrap(), "sunset");
+    assert!(f.lib.remove_tag(beach, "beach").unwrap().was_on);
+    assert_eq!(f.lib.add_tag(beach, "Dog").unwrap().tag, "dog");
+    assert_eq!(
+        f.lib.add_tag(f.ids["receipt"], "Sunset").unwrap().tag,
+        "sunset"
+    );
     // A user tag implies its parents too (so `tag:animal` finds it).
     f.lib.add_tag(f.ids["bg000"], "cat").unwrap();
     // ...at once, before any re-tag (the library's built-in vocabulary
@@ -477,7 +480,7 @@ fn user_decisions_survive_retagging() {
     assert!(f.tags("bg000").contains(&("pet".into(), "auto".into())));
     // A keyword outside the vocabulary, typed by the user.
     assert_eq!(
-        f.lib.add_tag(f.ids["cat"], "Grandma's Cat").unwrap(),
+        f.lib.add_tag(f.ids["cat"], "Grandma's Cat").unwrap().tag,
         "grandma's cat"
     );
     for full in [false, true] {
@@ -871,4 +874,54 @@ fn eval_harness_reports_known_accuracy_and_fits_thresholds() {
     let path = fitted.save(f.lib.dir(), "test:deterministic").unwrap();
     assert!(path.starts_with(f.lib.dir()));
     assert_eq!(f.lib.tag_calibration("test:deterministic").unwrap(), fitted);
+}
+
+/// Regression (issue 15): `was_on` comes from the engine, synonyms
+/// included, and a keyword keeps the user's spelling in the answer, the
+/// tag list and the sidecar while its key compares case-insensitively.
+#[test]
+fn tag_edits_report_was_on_and_keep_the_users_spelling() {
+    let f = Fixture::new(&standard_photos(), 40);
+    let id = f.ids["receipt"];
+    let first = f.lib.add_tag(id, "beach").unwrap();
+    assert!(!first.was_on);
+    assert_eq!(
+        (first.tag.as_str(), first.name.as_str()),
+        ("beach", "Beach")
+    );
+    // "seaside" is a synonym of beach: the same tag, already on.
+    let again = f.lib.add_tag(id, "seaside").unwrap();
+    assert_eq!(again.tag, "beach");
+    assert!(
+        again.was_on,
+        "adding a synonym of a tag already on reports was_on"
+    );
+
+    let cat = f.lib.add_tag(id, "our cat Chelsea").unwrap();
+    assert_eq!(cat.tag, "our cat chelsea");
+    assert_eq!(cat.name, "our cat Chelsea");
+    assert!(!cat.was_on);
+    assert!(cat
+        .tags
+        .iter()
+        .any(|t| t.tag == "our cat chelsea" && t.name == "our cat Chelsea"));
+    let json = serde_json::to_value(&cat).unwrap();
+    assert_eq!(json["name"], "our cat Chelsea");
+    assert_eq!(json["action"], "add");
+    // Typed again in other case: the same tag, now spelled the new way.
+    let recased = f.lib.add_tag(id, "Our Cat Chelsea").unwrap();
+    assert!(recased.was_on);
+    assert_eq!(recased.name, "Our Cat Chelsea");
+
+    let xmp = f.lib.export_xmp(false).unwrap();
+    assert!(xmp.failed.is_empty(), "{xmp:?}");
+    let sidecar = f.photos.join("receipt.jpg.xmp");
+    let text =
+        std::fs::read_to_string(&sidecar).unwrap_or_else(|e| panic!("{}: {e}", sidecar.display()));
+    assert!(text.contains("<rdf:li>Our Cat Chelsea</rdf:li>"), "{text}");
+    assert!(!text.contains("our cat chelsea"), "{text}");
+
+    let removed = f.lib.remove_tag(id, "OUR CAT CHELSEA").unwrap();
+    assert!(removed.was_on);
+    assert_eq!(removed.name, "Our Cat Chelsea");
 }

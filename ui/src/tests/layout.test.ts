@@ -44,11 +44,8 @@ describe('grid layout', () => {
       months.push({ key: `m${m}`, label: `M ${m}`, start, count: 250 });
       start += 250;
     }
-    const t0 = performance.now();
     const l = computeLayout(months, 1200, { minCell: 180 });
-    const took = performance.now() - t0;
     expect(start).toBe(100_000);
-    expect(took).toBeLessThan(200);
     const [a, b] = visibleRows(l, l.height / 2, 800, 0);
     expect(b - a).toBeLessThan(10);
     const mid = l.rows[a];

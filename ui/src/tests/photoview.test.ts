@@ -23,7 +23,7 @@ function setup() {
     tag_remove: (a) => ({ id: a.id, tag: a.tag, action: 'remove', was_on: true, tags: (tags[a.id] ?? []).filter((t) => t.tag !== a.tag) }),
     tags: () => ({ tags: [] }),
     reveal: (a) => ({ id: a.id, path: `/p/${a.id}.jpg`, folder: '/p', online: true }),
-    similar: () => ({ query: { text: '', negative: [], filters: { like: 2 } }, chips: [], results: [], total: 0, candidates: 0, cutoff: null, more: false, sort: 'relevance', offset: 0, limit: 100 }),
+    similar: () => ({ query: { text: '', negative: [], filters: { like: 2 } }, chips: [], query_text: 'like:2', results: [], total: 0, candidates: 0, cutoff: null, more: false, sort: 'relevance', offset: 0, limit: 100 }),
   });
   const list = new PhotoList(async () => ({ total: 3, photos: photoRefs(3) }));
   list.seed(3, [{ key: 'x', label: '', start: 0, count: 3 }], photoRefs(3));

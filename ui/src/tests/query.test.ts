@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StructuredQuery } from '../lib/api/types';
-import { queryToText, removeChip } from '../lib/query';
+import { removeChip } from '../lib/query';
 
 const q: StructuredQuery = {
   text: 'dog on the beach',
@@ -18,9 +18,5 @@ describe('chips', () => {
     expect(removeChip(q, { field: 'negative', value: 'cat', label: 'not cat' }).negative).toEqual(['red car']);
     expect(removeChip(q, { field: 'has_gps', value: true, label: 'has GPS' }).filters.has_gps).toBeNull();
     expect(q.filters.after).toBe('2019-01-01'); // the original is untouched
-  });
-
-  it('writes the query back as text the parser reads the same way', () => {
-    expect(queryToText(q)).toBe('dog on the beach -cat -"red car" after:2019-01-01 June July in:"Summer Trip" camera:pixel tag:beach has:gps type:jpeg like:12');
   });
 });

@@ -22,7 +22,9 @@ function searchHandler(args: Record<string, any>) {
   for (const t of query.filters.tags) chips.push({ field: 'tags', value: t, label: `tag: ${t}` });
   const total = args.all ? 12 : 3;
   const results = photoRefs(total).slice(args.offset ?? 0, (args.offset ?? 0) + (args.limit ?? 20)).map((p, k) => ({ ...p, score: 0.3 - k * 0.01, path: `/p/${p.id}.jpg` }));
-  return { query, chips, results, total, candidates: 40, cutoff: null, more: !args.all, sort: 'relevance', offset: args.offset ?? 0, limit: args.limit ?? 20 };
+  // The engine writes the query back as text (Query::to_text); this stands in for it.
+  const query_text = [query.text, query.filters.after ? `after:${query.filters.after}` : '', ...query.filters.tags.map((t) => `tag:${t}`)].filter(Boolean).join(' ');
+  return { query, chips, query_text, results, total, candidates: 40, cutoff: null, more: !args.all, sort: 'relevance', offset: args.offset ?? 0, limit: args.limit ?? 20 };
 }
 
 beforeEach(() => {
@@ -87,8 +89,8 @@ describe('search', () => {
     expect(last.args.q).toBeUndefined();
     expect(last.args.query.filters.after).toBeNull();
     expect(last.args.query.filters.tags).toEqual(['beach']);
-    expect(box.value).toBe('dog tag:beach');
     await waitFor(() => expect(screen.getAllByTestId('chip')).toHaveLength(1));
+    expect(box.value).toBe('dog tag:beach');
   });
 
   it('"show more" repeats the search past the cut-off', async () => {

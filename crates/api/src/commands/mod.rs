@@ -45,45 +45,240 @@ macro_rules! row {
 
 /// Every command, in the order docs/api.md describes them.
 pub static COMMANDS: &[Command] = &[
-    row!("status", true, library::status, "Counts, folders, live work and a download in flight."),
-    row!("first_run", true, library::first_run, "Whether the first-run flow shows, and what it offers."),
-    row!("first_run_done", false, library::first_run_done, "The first-run flow is finished."),
-    row!("errors", true, library::errors, "Files and folders that could not be read, with the reason."),
-    row!("scan", false, library::scan, "Look at every folder again for new, changed and gone files."),
-    row!("timeline", true, library::timeline, "A page of photos, newest first, with the month index."),
-    row!("photo", false, library::photo, "Everything the photo view shows about one photo."),
-    row!("reveal", false, library::reveal, "Where a photo's file is (the desktop app also opens its folder)."),
-    row!("search", false, search::search, "Photos matching a query (text or structured), with chips and the cut-off."),
-    row!("similar", false, search::similar, "Photos that look like one photo."),
-    row!("tags", true, tags::tags, "The tag tree: vocabulary, custom tags and keywords, with counts."),
-    row!("tag_photos", false, tags::tag_photos, "A page of the photos carrying a tag."),
-    row!("tag_add", false, tags::add, "Put a tag on a photo (the user's decision)."),
-    row!("tag_remove", false, tags::remove, "Take a tag off a photo; re-tagging never puts it back."),
-    row!("tag_confirm", false, tags::confirm, "Confirm an automatic tag suggestion."),
-    row!("tag_reject", false, tags::reject, "Reject an automatic tag suggestion."),
-    row!("custom_tag_create", false, tags::custom_create, "Create a custom tag from a name, a description and examples."),
-    row!("custom_tag_remove", false, tags::custom_remove, "Stop assigning a custom tag automatically."),
-    row!("dupes", true, dupes::list, "Duplicate groups with counts per tier and the keep suggestion."),
-    row!("dupes_resolve", false, dupes::resolve, "Keep one member of a group and move the others to the OS trash."),
-    row!("dupes_resolve_all", false, dupes::resolve_all, "Apply the suggestion to every certain group of a tier."),
-    row!("dupes_keep_all", false, dupes::ignore, "Keep every member of a group; it is not proposed again."),
-    row!("dupes_not_duplicates", false, dupes::ignore, "These are different photos; the group is not proposed again."),
-    row!("dupes_history", true, dupes::history, "Every resolution, oldest first."),
-    row!("dupes_undo", false, dupes::undo, "Put a resolution's files back from the trash."),
-    row!("folders", true, library::folders, "The library's folders and how each is followed."),
-    row!("folders_add", false, library::folders_add, "Register a photo folder (and index it)."),
-    row!("folders_remove", false, library::folders_remove, "Forget a folder; its files are never touched."),
-    row!("settings_get", true, settings::get, "Sidecar, thumbnail and device settings."),
-    row!("settings_set", false, settings::set, "Change sidecar or device settings."),
-    row!("settings_clear_previews", false, settings::clear_previews, "Delete cached previews (made again on demand)."),
-    row!("models", true, models::list, "Models known, downloaded and in use."),
-    row!("model_download", false, models::download, "Download a model in the background."),
-    row!("model_download_cancel", false, models::download_cancel, "Cancel the download in flight."),
-    row!("model_choose", false, models::choose, "Make a downloaded model the library's model."),
-    row!("model_add", false, models::add, "Use a model folder from disk."),
-    row!("prioritize", false, library::prioritize, "Index and embed these photos before anything else."),
-    row!("jobs_pause", false, library::jobs_pause, "Pause kinds of background work."),
-    row!("jobs_resume", false, library::jobs_resume, "Resume kinds of background work."),
+    row!(
+        "status",
+        true,
+        library::status,
+        "Counts, folders, live work and a download in flight."
+    ),
+    row!(
+        "first_run",
+        true,
+        library::first_run,
+        "Whether the first-run flow shows, and what it offers."
+    ),
+    row!(
+        "first_run_done",
+        false,
+        library::first_run_done,
+        "The first-run flow is finished."
+    ),
+    row!(
+        "errors",
+        true,
+        library::errors,
+        "Files and folders that could not be read, with the reason."
+    ),
+    row!(
+        "scan",
+        false,
+        library::scan,
+        "Look at every folder again for new, changed and gone files."
+    ),
+    row!(
+        "timeline",
+        true,
+        library::timeline,
+        "A page of photos, newest first, with the month index."
+    ),
+    row!(
+        "photo",
+        false,
+        library::photo,
+        "Everything the photo view shows about one photo."
+    ),
+    row!(
+        "reveal",
+        false,
+        library::reveal,
+        "Where a photo's file is (the desktop app also opens its folder)."
+    ),
+    row!(
+        "search",
+        false,
+        search::search,
+        "Photos matching a query (text or structured), with chips and the cut-off."
+    ),
+    row!(
+        "similar",
+        false,
+        search::similar,
+        "Photos that look like one photo."
+    ),
+    row!(
+        "tags",
+        true,
+        tags::tags,
+        "The tag tree: vocabulary, custom tags and keywords, with counts."
+    ),
+    row!(
+        "tag_photos",
+        false,
+        tags::tag_photos,
+        "A page of the photos carrying a tag."
+    ),
+    row!(
+        "tag_add",
+        false,
+        tags::add,
+        "Put a tag on a photo (the user's decision)."
+    ),
+    row!(
+        "tag_remove",
+        false,
+        tags::remove,
+        "Take a tag off a photo; re-tagging never puts it back."
+    ),
+    row!(
+        "tag_confirm",
+        false,
+        tags::confirm,
+        "Confirm an automatic tag suggestion."
+    ),
+    row!(
+        "tag_reject",
+        false,
+        tags::reject,
+        "Reject an automatic tag suggestion."
+    ),
+    row!(
+        "custom_tag_create",
+        false,
+        tags::custom_create,
+        "Create a custom tag from a name, a description and examples."
+    ),
+    row!(
+        "custom_tag_remove",
+        false,
+        tags::custom_remove,
+        "Stop assigning a custom tag automatically."
+    ),
+    row!(
+        "dupes",
+        true,
+        dupes::list,
+        "Duplicate groups with counts per tier and the keep suggestion."
+    ),
+    row!(
+        "dupes_resolve",
+        false,
+        dupes::resolve,
+        "Keep one member of a group and move the others to the OS trash."
+    ),
+    row!(
+        "dupes_resolve_all",
+        false,
+        dupes::resolve_all,
+        "Apply the suggestion to every certain group of a tier."
+    ),
+    row!(
+        "dupes_keep_all",
+        false,
+        dupes::ignore,
+        "Keep every member of a group; it is not proposed again."
+    ),
+    row!(
+        "dupes_not_duplicates",
+        false,
+        dupes::ignore,
+        "These are different photos; the group is not proposed again."
+    ),
+    row!(
+        "dupes_history",
+        true,
+        dupes::history,
+        "Every resolution, oldest first."
+    ),
+    row!(
+        "dupes_undo",
+        false,
+        dupes::undo,
+        "Put a resolution's files back from the trash."
+    ),
+    row!(
+        "folders",
+        true,
+        library::folders,
+        "The library's folders and how each is followed."
+    ),
+    row!(
+        "folders_add",
+        false,
+        library::folders_add,
+        "Register a photo folder (and index it)."
+    ),
+    row!(
+        "folders_remove",
+        false,
+        library::folders_remove,
+        "Forget a folder; its files are never touched."
+    ),
+    row!(
+        "settings_get",
+        true,
+        settings::get,
+        "Sidecar, thumbnail and device settings."
+    ),
+    row!(
+        "settings_set",
+        false,
+        settings::set,
+        "Change sidecar or device settings."
+    ),
+    row!(
+        "settings_clear_previews",
+        false,
+        settings::clear_previews,
+        "Delete cached previews (made again on demand)."
+    ),
+    row!(
+        "models",
+        true,
+        models::list,
+        "Models known, downloaded and in use."
+    ),
+    row!(
+        "model_download",
+        false,
+        models::download,
+        "Download a model in the background."
+    ),
+    row!(
+        "model_download_cancel",
+        false,
+        models::download_cancel,
+        "Cancel the download in flight."
+    ),
+    row!(
+        "model_choose",
+        false,
+        models::choose,
+        "Make a downloaded model the library's model."
+    ),
+    row!(
+        "model_add",
+        false,
+        models::add,
+        "Use a model folder from disk."
+    ),
+    row!(
+        "prioritize",
+        false,
+        library::prioritize,
+        "Index and embed these photos before anything else."
+    ),
+    row!(
+        "jobs_pause",
+        false,
+        library::jobs_pause,
+        "Pause kinds of background work."
+    ),
+    row!(
+        "jobs_resume",
+        false,
+        library::jobs_resume,
+        "Resume kinds of background work."
+    ),
 ];
 
 /// The command named `name`.

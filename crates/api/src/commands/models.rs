@@ -38,7 +38,6 @@ pub(super) fn model_list(
     Ok(library.models(&resolve)?)
 }
 
-
 pub(super) fn list(state: &ApiState, _: NoArgs) -> Out {
     let library = state.library();
     let list = model_list(state, &library)?;
@@ -216,4 +215,3 @@ pub(super) fn add(state: &ApiState, a: ModelAddArgs) -> Out {
         .map_err(|e| EngineError::io(format!("cannot open {}", a.path.display()), e))?;
     use_model(state, &path.to_string_lossy())
 }
-

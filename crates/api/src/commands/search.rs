@@ -31,7 +31,9 @@ fn default_results() -> usize {
 }
 
 fn unknown(command: &str, field: &str) -> ApiError {
-    ApiError::BadRequest(format!("invalid arguments for `{command}`: unknown field `{field}`"))
+    ApiError::BadRequest(format!(
+        "invalid arguments for `{command}`: unknown field `{field}`"
+    ))
 }
 
 impl SearchArgs {
@@ -78,11 +80,14 @@ pub(super) fn search(state: &ApiState, a: SearchArgs) -> Out {
 
 pub(super) fn similar(state: &ApiState, a: SearchArgs) -> Out {
     if a.q.is_some() || a.query.is_some() {
-        return Err(unknown("similar", if a.q.is_some() { "q" } else { "query" }));
+        return Err(unknown(
+            "similar",
+            if a.q.is_some() { "q" } else { "query" },
+        ));
     }
-    let id = a
-        .id
-        .ok_or_else(|| ApiError::BadRequest("invalid arguments for `similar`: missing field `id`".into()))?;
+    let id = a.id.ok_or_else(|| {
+        ApiError::BadRequest("invalid arguments for `similar`: missing field `id`".into())
+    })?;
     let opts = a.options()?;
     let library = state.library();
     library.info(id)?;

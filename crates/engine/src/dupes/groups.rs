@@ -438,18 +438,20 @@ pub fn build_groups(
                     keep: false,
                 })
                 .collect();
-            out.push(Group {
-                id: group_id(Tier::Exact, GroupKind::Copies, &mut [p.hash]),
-                tier: Tier::Exact,
-                kind: GroupKind::Copies,
-                members,
-                keep: p.files[keep].id,
-                reason,
-                notes: Vec::new(),
-                certain: true,
-                differs: Vec::new(),
-            }
-            .finished());
+            out.push(
+                Group {
+                    id: group_id(Tier::Exact, GroupKind::Copies, &mut [p.hash]),
+                    tier: Tier::Exact,
+                    kind: GroupKind::Copies,
+                    members,
+                    keep: p.files[keep].id,
+                    reason,
+                    notes: Vec::new(),
+                    certain: true,
+                    differs: Vec::new(),
+                }
+                .finished(),
+            );
         }
     }
     for tier in [Tier::Exact, Tier::Near, Tier::Similar] {
@@ -522,22 +524,24 @@ pub fn build_groups(
                 );
             }
             let mut hashes: Vec<[u8; 32]> = members.iter().map(|p| p.hash).collect();
-            out.push(Group {
-                id: group_id(tier, GroupKind::Photos, &mut hashes),
-                tier,
-                kind: GroupKind::Photos,
-                keep: members[keep].id,
-                members: members.iter().map(|p| photo_member(p)).collect(),
-                reason: if tier == Tier::Similar {
-                    format!("suggested favourite: {reason}")
-                } else {
-                    reason
-                },
-                notes,
-                certain: tier == Tier::Exact || (tier == Tier::Near && !uncertain),
-                differs: Vec::new(),
-            }
-            .finished());
+            out.push(
+                Group {
+                    id: group_id(tier, GroupKind::Photos, &mut hashes),
+                    tier,
+                    kind: GroupKind::Photos,
+                    keep: members[keep].id,
+                    members: members.iter().map(|p| photo_member(p)).collect(),
+                    reason: if tier == Tier::Similar {
+                        format!("suggested favourite: {reason}")
+                    } else {
+                        reason
+                    },
+                    notes,
+                    certain: tier == Tier::Exact || (tier == Tier::Near && !uncertain),
+                    differs: Vec::new(),
+                }
+                .finished(),
+            );
         }
     }
     out.sort_by(|a, b| {
@@ -611,11 +615,25 @@ mod tests {
             true
         };
         let all = build_groups(&photos, None, &[], &Params::default(), None, Some(&check));
-        assert!(checks.load(Ordering::SeqCst) > 0, "the full grouping checks the crop");
+        assert!(
+            checks.load(Ordering::SeqCst) > 0,
+            "the full grouping checks the crop"
+        );
         assert!(all.iter().any(|g| g.tier == Tier::Near));
         checks.store(0, Ordering::SeqCst);
-        let exact = build_groups(&photos, None, &[], &Params::default(), Some(Tier::Exact), Some(&check));
-        assert_eq!(checks.load(Ordering::SeqCst), 0, "no crop check for an exact group");
+        let exact = build_groups(
+            &photos,
+            None,
+            &[],
+            &Params::default(),
+            Some(Tier::Exact),
+            Some(&check),
+        );
+        assert_eq!(
+            checks.load(Ordering::SeqCst),
+            0,
+            "no crop check for an exact group"
+        );
         let copies: Vec<_> = all.iter().filter(|g| g.tier == Tier::Exact).collect();
         assert_eq!(exact.len(), copies.len());
         assert_eq!(exact[0].id, copies[0].id);

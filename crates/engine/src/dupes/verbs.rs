@@ -2,7 +2,8 @@
 
 use super::resolve::{self, Resolution, UndoReport};
 use super::{
-    build_groups, BulkResolution, Decision, DuplicateReport, Group, GroupKind, Ignored, Params, Tier, TierCounts,
+    build_groups, BulkResolution, Decision, DuplicateReport, Group, GroupKind, Ignored, Params,
+    Tier, TierCounts,
 };
 use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};

@@ -141,7 +141,11 @@ pub(super) fn occurrence(year: i32, first: u32, len: u32) -> Option<(NaiveDate, 
 }
 
 /// The most recent occurrence that has begun by `today`.
-pub(super) fn recent_started(today: NaiveDate, first: u32, len: u32) -> Option<(NaiveDate, NaiveDate)> {
+pub(super) fn recent_started(
+    today: NaiveDate,
+    first: u32,
+    len: u32,
+) -> Option<(NaiveDate, NaiveDate)> {
     let this = occurrence(today.year(), first, len)?;
     if this.0 <= today {
         Some(this)
@@ -151,7 +155,11 @@ pub(super) fn recent_started(today: NaiveDate, first: u32, len: u32) -> Option<(
 }
 
 /// The most recent occurrence that has ended by `today`.
-pub(super) fn recent_completed(today: NaiveDate, first: u32, len: u32) -> Option<(NaiveDate, NaiveDate)> {
+pub(super) fn recent_completed(
+    today: NaiveDate,
+    first: u32,
+    len: u32,
+) -> Option<(NaiveDate, NaiveDate)> {
     let mut year = today.year();
     loop {
         let occ = occurrence(year, first, len)?;
@@ -359,7 +367,12 @@ pub(super) fn match_phrase(ws: &[W], i: usize, today: NaiveDate) -> Option<(usiz
     without_prep(ws, i, today)
 }
 
-pub(super) fn with_prep(ws: &[W], i: usize, prep: Prep, today: NaiveDate) -> Option<(usize, Effect)> {
+pub(super) fn with_prep(
+    ws: &[W],
+    i: usize,
+    prep: Prep,
+    today: NaiveDate,
+) -> Option<(usize, Effect)> {
     let mut j = i + 1;
     let article = next(ws, j).is_some_and(|w| w.norm == "the");
     if article {
@@ -421,7 +434,12 @@ pub(super) fn without_prep(ws: &[W], i: usize, today: NaiveDate) -> Option<(usiz
 
 /// Removes date phrases from a run of plain words into `filters`, pushing
 /// the other words onto `text`.
-pub(super) fn extract_dates(ws: &[W], today: NaiveDate, filters: &mut Filters, text: &mut Vec<String>) {
+pub(super) fn extract_dates(
+    ws: &[W],
+    today: NaiveDate,
+    filters: &mut Filters,
+    text: &mut Vec<String>,
+) {
     let mut i = 0;
     while i < ws.len() {
         let Some((n, effect)) = match_phrase(ws, i, today) else {
@@ -442,4 +460,3 @@ pub(super) fn extract_dates(ws: &[W], today: NaiveDate, filters: &mut Filters, t
         i += n;
     }
 }
-

@@ -17,7 +17,12 @@ pub(super) fn narrow(f: &mut Filters, after: Option<NaiveDate>, before: Option<N
     }
 }
 
-pub(super) fn apply_filter(f: &mut Filters, key: &str, value: &str, neg: bool) -> Result<(), QueryError> {
+pub(super) fn apply_filter(
+    f: &mut Filters,
+    key: &str,
+    value: &str,
+    neg: bool,
+) -> Result<(), QueryError> {
     let bad = |reason: &str| QueryError::BadValue {
         key: key.to_string(),
         value: value.to_string(),
@@ -146,4 +151,3 @@ pub(super) fn period_value(value: &str) -> Result<(NaiveDate, NaiveDate), &'stat
         .ok_or("the year is out of range")?;
     Ok((start, end))
 }
-

@@ -245,4 +245,3 @@ pub(super) fn push_unique(list: &mut Vec<String>, value: &str) {
         list.push(value.to_string());
     }
 }
-

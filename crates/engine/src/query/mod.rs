@@ -11,9 +11,9 @@
 mod dates;
 mod filters;
 mod lex;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -193,4 +193,3 @@ pub fn parse(input: &str, today: NaiveDate) -> Result<Query, QueryError> {
         filters,
     })
 }
-

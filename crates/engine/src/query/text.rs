@@ -8,8 +8,18 @@ use chrono::NaiveDate;
 use super::{parse, Query, RAW_KINDS};
 
 const MONTH_NAMES: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 /// Any date will do for re-reading text alone: a text part holds no
@@ -35,9 +45,8 @@ fn value(v: &str) -> String {
 /// Free text that reads back as itself, quoted when its words would be
 /// taken for a date phrase, a filter or a negation.
 fn free_text(text: &str) -> String {
-    let reads_back = parse(text, any_day()).is_ok_and(|q| {
-        q.text == text && q.negative.is_empty() && q.filters == Default::default()
-    });
+    let reads_back = parse(text, any_day())
+        .is_ok_and(|q| q.text == text && q.negative.is_empty() && q.filters == Default::default());
     if reads_back {
         text.to_string()
     } else {

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use super::quant::{dot_i8, quantize};
-use crate::query::Filters;
 use crate::catalog::{Catalog, Changes, IndexRow, IndexSink};
 use crate::error::Result;
+use crate::query::Filters;
 
 /// No date known.
 const NO_TIME: i64 = i64::MIN;

@@ -5,12 +5,11 @@ mod chips;
 mod index;
 mod quant;
 
-
 use serde::Serialize;
 
+pub use crate::query::{parse, today, Filters, Query, QueryError};
 pub use chips::{chips, Chip};
 pub use index::{Predicate, Scored, VectorIndex};
-pub use crate::query::{parse, today, Filters, Query, QueryError};
 
 use crate::catalog::Catalog;
 use crate::error::{EngineError, Result};

@@ -230,4 +230,3 @@ impl Library {
         tags::export_xmp(self.catalog(), None, dry_run)
     }
 }
-

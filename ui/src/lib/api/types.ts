@@ -167,6 +167,8 @@ export interface SearchHit extends PhotoRef {
 export interface SearchResponse {
   query: StructuredQuery;
   chips: Chip[];
+  /** The query in the query language (what the search box shows for it). */
+  query_text: string;
   results: SearchHit[];
   total: number;
   candidates: number;

@@ -1,6 +1,6 @@
 import type { Client } from '../api/client';
 import type { Chip, SearchArgs, SearchHit, SearchResponse, StructuredQuery } from '../api/types';
-import { queryToText, removeChip } from '../query';
+import { removeChip } from '../query';
 import { PhotoList } from './photolist.svelte';
 
 export const DEBOUNCE_MS = 250;
@@ -50,9 +50,9 @@ export class SearchState {
   removeChip(chip: Chip) {
     if (!this.response) return Promise.resolve();
     const query = removeChip(this.response.query, chip);
-    this.text = queryToText(query);
     if (this.similarTo != null && chip.field === 'like') this.similarTo = null;
-    return this.run({ query });
+    // The box then shows the engine's text for the query that is left.
+    return this.run({ query }, false, true);
   }
 
   setSort(sort: 'relevance' | 'date') {
@@ -95,7 +95,7 @@ export class SearchState {
     this.similarTo = null;
   }
 
-  private async run(args: SearchArgs, all = false) {
+  private async run(args: SearchArgs, all = false, showQueryText = false) {
     const seq = ++this.seq;
     if (args.q !== undefined && !args.q.trim()) {
       this.response = null;
@@ -111,6 +111,7 @@ export class SearchState {
     try {
       const res = await this.client.search({ ...base, offset: 0, limit: PAGE });
       if (seq !== this.seq) return;
+      if (showQueryText) this.text = res.query_text;
       // Later pages use the parsed query, so they match the first exactly.
       const again: SearchArgs = { query: res.query, all, sort: this.sort };
       const fetchPage = (offset: number, limit: number) =>
