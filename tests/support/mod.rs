@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod hub;
+pub mod library;
 pub mod variants;
 
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::{json, Value};
 use shoebox_engine::embed::LoadedModel;
 use shoebox_engine::ingest::watch::WatchConfig;
+use shoebox_engine::jobs::feed::ChangeFeed;
 use shoebox_engine::jobs::handlers::ModelSlot;
 use shoebox_engine::jobs::{EventSink, JobWorker, LiveEvent, KIND_EMBED, KIND_SCAN};
 use shoebox_engine::live::{LiveEngine, LiveOptions};
@@ -16,6 +17,9 @@ use shoebox_engine::Library;
 
 use crate::error::ApiError;
 use crate::events::EventBus;
+
+/// How soon a change another process made reaches the clients.
+const CHANGE_FEED_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How the shell opened the library.
 #[derive(Clone)]
@@ -75,6 +79,8 @@ pub(crate) struct Inner {
     pub restarting: Arc<AtomicBool>,
     /// Runs queued work when the live engine is off (made on first use).
     worker: Mutex<Option<JobWorker>>,
+    /// Changes other processes make reach the clients through it.
+    _feed: ChangeFeed,
 }
 
 /// The shared state behind `dispatch` and the image helpers.
@@ -91,6 +97,11 @@ impl ApiState {
         let bus = Arc::new(EventBus::new());
         // What the engine's verbs change reaches every client as it happens.
         library.set_events(bus_sink(&bus, None));
+        let feed = ChangeFeed::start(
+            library.catalog().path(),
+            CHANGE_FEED_INTERVAL,
+            bus_sink(&bus, None),
+        )?;
         Ok(ApiState {
             inner: Arc::new(Inner {
                 opts,
@@ -103,6 +114,7 @@ impl ApiState {
                 live_model: Mutex::new(None),
                 restarting: Arc::new(AtomicBool::new(false)),
                 worker: Mutex::new(None),
+                _feed: feed,
             }),
         })
     }

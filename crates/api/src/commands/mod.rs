@@ -322,9 +322,13 @@ fn parse<T: DeserializeOwned>(name: &str, args: Value) -> Result<T, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("invalid arguments for `{name}`: {e}")))
 }
 
-/// The engine's answer as JSON: the same struct the CLI's `--json` prints.
+/// The engine's answer as JSON: the same struct the CLI's `--json`
+/// prints, written the same way. Through text, because a direct
+/// `to_value` widens an f32 score to f64 (0.18393472 would go out as
+/// 0.1839347183704376).
 fn to_value(v: impl serde::Serialize) -> Out {
-    serde_json::to_value(v).map_err(|e| ApiError::Engine(EngineError::Invalid(e.to_string())))
+    let invalid = |e: serde_json::Error| ApiError::Engine(EngineError::Invalid(e.to_string()));
+    serde_json::from_str(&serde_json::to_string(&v).map_err(invalid)?).map_err(invalid)
 }
 
 #[derive(Deserialize)]

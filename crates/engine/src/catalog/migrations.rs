@@ -293,6 +293,28 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE dupe_actions ADD COLUMN owner_pid INTEGER;
     ALTER TABLE dupe_action_files ADD COLUMN state TEXT NOT NULL DEFAULT 'trashed';
     "#,
+    // v9: what each change-log row is about, so a process that did not
+    // make a change can tell its views (the app hears of `shoebox tag add`
+    // run in a terminal): 'tags' for photo tags, 'vectors' for embeddings
+    // (nothing a view shows), NULL for files, metadata and folders.
+    r#"
+    ALTER TABLE changes ADD COLUMN what TEXT;
+    DROP TRIGGER changes_embedding_insert;
+    DROP TRIGGER changes_embedding_update;
+    DROP TRIGGER changes_embedding_delete;
+    DROP TRIGGER changes_tag_insert;
+    DROP TRIGGER changes_tag_delete;
+    CREATE TRIGGER changes_embedding_insert AFTER INSERT ON embeddings
+        BEGIN INSERT INTO changes (photo_id, what) VALUES (NEW.photo_id, 'vectors'); END;
+    CREATE TRIGGER changes_embedding_update AFTER UPDATE ON embeddings
+        BEGIN INSERT INTO changes (photo_id, what) VALUES (NEW.photo_id, 'vectors'); END;
+    CREATE TRIGGER changes_embedding_delete AFTER DELETE ON embeddings
+        BEGIN INSERT INTO changes (photo_id, what) VALUES (OLD.photo_id, 'vectors'); END;
+    CREATE TRIGGER changes_tag_insert AFTER INSERT ON photo_tags
+        BEGIN INSERT INTO changes (photo_id, what) VALUES (NEW.photo_id, 'tags'); END;
+    CREATE TRIGGER changes_tag_delete AFTER DELETE ON photo_tags
+        BEGIN INSERT INTO changes (photo_id, what) VALUES (OLD.photo_id, 'tags'); END;
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -2,6 +2,7 @@
 //! write SQL; they call the functions here.
 
 mod browse;
+mod changelog;
 mod dupes;
 mod embeddings;
 mod jobs;
@@ -19,6 +20,7 @@ use rusqlite::Connection;
 use crate::error::{EngineError, Result};
 
 pub use browse::{GridPhoto, MonthCount, PhotoFile, TaggedPhoto};
+pub use changelog::{Changes, ViewChanges};
 pub use dupes::{
     merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, PendingAction,
     RegionFacts, RegionWork, ResolutionStart, TrashedFile,
@@ -29,7 +31,7 @@ pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
-pub use search::{Changes, HitRow, IndexRow, IndexSink};
+pub use search::{HitRow, IndexRow, IndexSink};
 pub(crate) use tags::import_keywords;
 pub use tags::{
     AutoTagDiff, PhotoTag, TagCount, TagDef, TagExamples, SOURCE_AUTO, SOURCE_IMPORTED, SOURCE_USER,

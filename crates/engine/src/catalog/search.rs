@@ -1,9 +1,7 @@
-//! Read side of search: what the in-memory index loads, the change log it
-//! follows, and the rows behind a page of results.
+//! Read side of search: what the in-memory index loads and the rows
+//! behind a page of results (the index follows `changelog`).
 
 use std::collections::HashMap;
-
-use rusqlite::params;
 
 use super::embeddings::blob_to_vector;
 use super::Catalog;
@@ -70,77 +68,15 @@ impl IndexSink for CollectRows {
     }
 }
 
-/// What changed since a point in the change log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Changes {
-    /// These photos changed (ids may repeat).
-    Photos(Vec<i64>),
-    /// Too much changed, or the log was trimmed past our point: reload.
-    Everything,
-}
-
 /// Photos with a readable file in an online folder.
 const VISIBLE: &str = "EXISTS (SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
      WHERE f.photo_id = p.id AND f.status = 'ok' AND r.online = 1)";
-
-/// Keep this many change rows; a reader further behind reloads.
-const CHANGE_LOG_KEEP: i64 = 1_000_000;
 
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 impl Catalog {
-    /// Runs `f` inside one read transaction, so everything it reads comes
-    /// from one snapshot of the catalog (WAL readers never block writers).
-    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Catalog) -> Result<T>) -> Result<T> {
-        let tx = self.conn.unchecked_transaction()?;
-        let out = f(self);
-        tx.finish()?;
-        out
-    }
-
-    pub fn change_seq(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-                r.get(0)
-            })?)
-    }
-
-    /// Changes after `seq`, and the new position.
-    pub fn changes_since(&self, seq: i64) -> Result<(i64, Changes)> {
-        let oldest: Option<i64> = self
-            .conn
-            .query_row("SELECT MIN(seq) FROM changes", [], |r| r.get(0))?;
-        let latest = self.change_seq()?;
-        if latest == seq {
-            return Ok((seq, Changes::Photos(Vec::new())));
-        }
-        if oldest.is_some_and(|o| o > seq + 1) {
-            return Ok((latest, Changes::Everything));
-        }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT photo_id FROM changes WHERE seq > ?1 AND seq <= ?2")?;
-        let ids: Vec<Option<i64>> = stmt
-            .query_map(params![seq, latest], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        if ids.iter().any(Option::is_none) {
-            return Ok((latest, Changes::Everything));
-        }
-        Ok((latest, Changes::Photos(ids.into_iter().flatten().collect())))
-    }
-
-    /// Drops old change rows; readers that fell further behind reload.
-    pub fn trim_change_log(&self) -> Result<()> {
-        self.conn.execute(
-            "DELETE FROM changes WHERE seq < (SELECT MAX(seq) FROM changes) - ?1",
-            [CHANGE_LOG_KEEP],
-        )?;
-        Ok(())
-    }
-
     /// Index rows of visible photos: all of them, or only those in `only`
     /// (ids missing from the answer are no longer visible). Collects
     /// everything; the index itself streams with [`Self::stream_index_rows`].

@@ -10,6 +10,7 @@
 //! simply waits.
 
 pub mod events;
+pub mod feed;
 pub mod handlers;
 mod runner;
 pub mod verbs;

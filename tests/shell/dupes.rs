@@ -4,69 +4,17 @@
 //! files are really there, that the originals are gone, that the catalog
 //! follows, and that undo puts them back.
 
-mod support;
-
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::variants::{self, EDITS, SOURCES};
 
-struct Env {
-    tmp: tempfile::TempDir,
-    library: PathBuf,
-    photos: PathBuf,
-    data_home: PathBuf,
-}
+use crate::harness::Shell;
+use crate::support::variants::{self, EDITS, SOURCES};
 
-impl Env {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let library = tmp.path().join("library");
-        let photos = tmp.path().join("photos");
-        let data_home = tmp.path().join("xdg-data");
-        std::fs::create_dir_all(&photos).unwrap();
-        std::fs::create_dir_all(&data_home).unwrap();
-        Env {
-            library,
-            photos: photos.canonicalize().unwrap(),
-            data_home: data_home.canonicalize().unwrap(),
-            tmp,
-        }
-    }
+type Env = Shell;
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_shoebox"))
-            .env("SHOEBOX_LIBRARY", &self.library)
-            .env("XDG_DATA_HOME", &self.data_home)
-            .env("HOME", self.tmp.path())
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "shoebox {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let text = self.ok(&all);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-    }
-
-    fn trash_files(&self) -> PathBuf {
-        self.data_home.join("Trash").join("files")
-    }
-
+impl Shell {
     fn trashed_names(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.trash_files())
             .map(|d| {
@@ -78,7 +26,7 @@ impl Env {
         v
     }
 
-    fn setup(&self) {
+    fn setup_duplicates(&self) {
         for s in &SOURCES[..2] {
             variants::write_variants(&self.photos, s, true);
         }
@@ -103,7 +51,7 @@ fn strip_run(plan: &Value) -> Value {
 #[test]
 fn list_resolve_all_history_and_undo() {
     let env = Env::new();
-    env.setup();
+    env.setup_duplicates();
 
     let all = env.json(&["dupes"]);
     for g in groups(&all) {
@@ -216,7 +164,7 @@ fn list_resolve_all_history_and_undo() {
 #[test]
 fn resolve_one_group_with_keep_and_copies() {
     let env = Env::new();
-    env.setup();
+    env.setup_duplicates();
     let exact = env.json(&["dupes", "--tier", "exact"]);
     let copies = groups(&exact)
         .iter()
@@ -251,7 +199,7 @@ fn resolve_one_group_with_keep_and_copies() {
 #[test]
 fn tags_move_to_the_kept_photo_and_ignore_is_remembered() {
     let env = Env::new();
-    env.setup();
+    env.setup_duplicates();
     let near = env.json(&["dupes", "--tier", "near"]);
     let g = groups(&near)[0].clone();
     let keep = g["keep"].as_i64().unwrap();
@@ -356,7 +304,7 @@ fn trash_entries(env: &Env) -> Vec<(PathBuf, u64)> {
 fn resolving_survives_kill_9_inside_the_move_phase() {
     let env = Env::new();
     const COPIES: usize = 120;
-    let jpeg = support::encode_jpeg(&support::synthetic(64, 48, 21), 90);
+    let jpeg = crate::support::encode_jpeg(&crate::support::synthetic(64, 48, 21), 90);
     let copies: Vec<PathBuf> = (0..COPIES)
         .map(|i| env.photos.join(format!("copy-{i:03}.jpg")))
         .collect();
@@ -417,11 +365,8 @@ fn resolving_survives_kill_9_inside_the_move_phase() {
             "only {inside} of {cycles} kills landed inside the move phase"
         );
         let delay = span.mul_f64(0.1 + 0.9 * (next() % 1000) as f64 / 1000.0);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_shoebox"))
-            .env("SHOEBOX_LIBRARY", &env.library)
-            .env("XDG_DATA_HOME", &env.data_home)
-            .env("HOME", env.tmp.path())
-            .args(["dupes", "resolve-all", "--tier", "exact"])
+        let mut child = env
+            .command(&["dupes", "resolve-all", "--tier", "exact"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -4,67 +4,17 @@
 //! only: its tags mean nothing), user corrections, custom tags, search by
 //! tag, and XMP sidecars read back with exiftool.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use support::*;
 
-fn tiny_model() -> PathBuf {
-    repo_root().join("tests/fixtures/models/clip-tiny")
-}
+use crate::harness::Shell;
+use crate::support::*;
 
-struct Shoebox {
-    tmp: tempfile::TempDir,
-}
+type Shoebox = Shell;
 
-impl Shoebox {
-    fn new() -> Self {
-        let s = Shoebox {
-            tmp: tempfile::tempdir().unwrap(),
-        };
-        std::fs::create_dir_all(s.photos()).unwrap();
-        s
-    }
-
-    fn photos(&self) -> PathBuf {
-        self.tmp.path().join("photos")
-    }
-
-    fn photo(&self, name: &str) -> String {
-        self.photos().join(name).to_str().unwrap().to_string()
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_shoebox"))
-            .env("SHOEBOX_LIBRARY", self.tmp.path().join("library"))
-            .env("HF_HOME", self.tmp.path().join("hf"))
-            .env("HF_HUB_OFFLINE", "1")
-            .env("SHOEBOX_MODEL", tiny_model())
-            .env_remove("HF_HUB_CACHE")
-            .env_remove("HF_ENDPOINT")
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "shoebox {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.ok(&[args, &["--json"]].concat());
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
-    }
-
+impl Shell {
     /// (tag, source) of a photo, sorted.
     fn tags(&self, photo: &str) -> Vec<(String, String)> {
         let v = self.json(&["tags", &self.photo(photo)]);
@@ -83,14 +33,14 @@ impl Shoebox {
         out
     }
 
-    fn setup(&self) {
+    fn setup_tagging(&self) {
         for (i, name) in ["a.jpg", "b.jpg", "c.jpg", "d.jpg"].iter().enumerate() {
             write(
-                &self.photos().join(name),
+                &self.photos.join(name),
                 &encode_jpeg(&synthetic(64, 48, 40 + i as u32), 85),
             );
         }
-        self.ok(&["add", self.photos().to_str().unwrap()]);
+        self.ok(&["add", self.photos.to_str().unwrap()]);
     }
 }
 
@@ -127,11 +77,11 @@ fn pair(tag: &str, source: &str) -> (String, String) {
 
 #[test]
 fn tag_commands_end_to_end() {
-    let s = Shoebox::new();
-    s.setup();
+    let s = Shoebox::with_tiny_model();
+    s.setup_tagging();
     // Keywords another app left: a darktable-style sidecar, a Lightroom-style
     // one, and IPTC + XMP written into a file by exiftool.
-    let a_side = s.photos().join("a.jpg.xmp");
+    let a_side = s.photos.join("a.jpg.xmp");
     exiftool(&[
         "-q",
         "-XMP-dc:Subject=Seaside",
@@ -141,7 +91,7 @@ fn tag_commands_end_to_end() {
     exiftool(&[
         "-q",
         "-XMP-lr:HierarchicalSubject=Animals|Dog",
-        s.photos().join("b.xmp").to_str().unwrap(),
+        s.photos.join("b.xmp").to_str().unwrap(),
     ]);
     exiftool(&[
         "-q",
@@ -304,10 +254,10 @@ fn tag_commands_end_to_end() {
 
 #[test]
 fn xmp_sidecars_round_trip_through_exiftool() {
-    let s = Shoebox::new();
-    s.setup();
+    let s = Shoebox::with_tiny_model();
+    s.setup_tagging();
     // A sidecar written by another app, with fields Shoebox does not know.
-    let a_side = s.photos().join("a.jpg.xmp");
+    let a_side = s.photos.join("a.jpg.xmp");
     exiftool(&[
         "-q",
         "-XMP-dc:Title=Old title",
@@ -316,11 +266,11 @@ fn xmp_sidecars_round_trip_through_exiftool() {
         a_side.to_str().unwrap(),
     ]);
     // A corrupt one next to b.jpg.
-    let b_side = s.photos().join("b.jpg.xmp");
+    let b_side = s.photos.join("b.jpg.xmp");
     std::fs::write(&b_side, "<x:xmpmeta><rdf:RDF><broken></x:xmpmeta>").unwrap();
     let originals: Vec<Vec<u8>> = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
         .iter()
-        .map(|n| std::fs::read(s.photos().join(n)).unwrap())
+        .map(|n| std::fs::read(s.photos.join(n)).unwrap())
         .collect();
     s.ok(&["scan"]);
     // The corrupt sidecar is a warning on the file, not a failure.
@@ -340,7 +290,7 @@ fn xmp_sidecars_round_trip_through_exiftool() {
     s.ok(&["tag", "add", &s.photo("c.jpg"), "sunset"]);
 
     // Off by default: nothing was written yet.
-    assert!(!s.photos().join("c.jpg.xmp").exists());
+    assert!(!s.photos.join("c.jpg.xmp").exists());
     let settings = s.json(&["tags", "xmp"]);
     assert_eq!(
         (
@@ -357,7 +307,7 @@ fn xmp_sidecars_round_trip_through_exiftool() {
     assert!(strings(&plan["updated"]).contains(&a_side.to_str().unwrap().to_string()));
     assert!(strings(&plan["created"]).contains(&s.photo("c.jpg.xmp")));
     assert_eq!(std::fs::read(&a_side).unwrap(), before);
-    assert!(!s.photos().join("c.jpg.xmp").exists());
+    assert!(!s.photos.join("c.jpg.xmp").exists());
 
     let done = s.json(&["tags", "export-xmp"]);
     assert_eq!(done["failed"].as_array().unwrap().len(), 1, "{done}");
@@ -386,17 +336,17 @@ fn xmp_sidecars_round_trip_through_exiftool() {
     );
     assert_eq!(a["Title"], "Old title");
     assert_eq!(a["Rating"], 4);
-    let c = exif_json(&s.photos().join("c.jpg.xmp"));
+    let c = exif_json(&s.photos.join("c.jpg.xmp"));
     assert!(
         strings(&c["Subject"]).contains(&"Sunset".to_string()),
         "{c}"
     );
     // Originals are never written.
     for (n, bytes) in ["a.jpg", "b.jpg", "c.jpg", "d.jpg"].iter().zip(&originals) {
-        assert_eq!(&std::fs::read(s.photos().join(n)).unwrap(), bytes, "{n}");
+        assert_eq!(&std::fs::read(s.photos.join(n)).unwrap(), bytes, "{n}");
     }
     // No temporary files left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(s.photos())
+    let leftovers: Vec<_> = std::fs::read_dir(&s.photos)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".tmp"))
@@ -435,7 +385,7 @@ fn xmp_sidecars_round_trip_through_exiftool() {
         (Some(true), Some("replace"))
     );
     s.ok(&["tag", "add", &s.photo("d.jpg"), "kite"]);
-    let d = exif_json(&s.photos().join("d.xmp"));
+    let d = exif_json(&s.photos.join("d.xmp"));
     assert!(strings(&d["Subject"]).contains(&"Kite".to_string()), "{d}");
     let out = s.run(&["tags", "xmp", "--naming", "sideways"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("append"));
@@ -443,9 +393,9 @@ fn xmp_sidecars_round_trip_through_exiftool() {
 
 #[test]
 fn eval_harness_runs_and_fits_a_calibration_file() {
-    let s = Shoebox::new();
-    s.setup();
-    let dir = s.photos();
+    let s = Shoebox::with_tiny_model();
+    s.setup_tagging();
+    let dir = s.photos.clone();
     let labels = s.tmp.path().join("labels.csv");
     std::fs::write(
         &labels,

@@ -1,65 +1,13 @@
 //! Black-box tests of the `shoebox` binary: real processes, real files, real
 //! SQLite, and the JSON contract that scripts rely on.
 
-mod support;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use serde_json::Value;
-use support::*;
+use crate::harness::{shoebox_bin, Shell};
+use crate::support::*;
 
-pub fn shoebox_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_shoebox"))
-}
-
-struct Env {
-    tmp: tempfile::TempDir,
-    library: PathBuf,
-    photos: PathBuf,
-}
-
-impl Env {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let library = tmp.path().join("library");
-        let photos = tmp.path().join("photos");
-        std::fs::create_dir_all(&photos).unwrap();
-        Env {
-            library,
-            photos: photos.canonicalize().unwrap(),
-            tmp,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(shoebox_bin())
-            .env("SHOEBOX_LIBRARY", &self.library)
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "shoebox {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
-    fn photos_str(&self) -> &str {
-        self.photos.to_str().unwrap()
-    }
-}
+type Env = Shell;
 
 #[test]
 fn a_user_session_end_to_end() {
@@ -82,8 +30,8 @@ fn a_user_session_end_to_end() {
     );
     write(&env.photos.join("broken.jpg"), b"not a jpeg");
 
-    let added = env.json(&["add", env.photos_str()]);
-    assert_eq!(added["path"], env.photos_str());
+    let added = env.json(&["add", env.photos_arg()]);
+    assert_eq!(added["path"], env.photos_arg());
     let human = env.ok(&["scan"]);
     assert!(human.contains("11 new photos"), "{human}");
 
@@ -149,8 +97,8 @@ fn a_user_session_end_to_end() {
         (Some(0), Some(12))
     );
 
-    let removed = env.json(&["remove", env.photos_str()]);
-    assert_eq!(removed["path"], env.photos_str());
+    let removed = env.json(&["remove", env.photos_arg()]);
+    assert_eq!(removed["path"], env.photos_arg());
     assert!(xmas.is_file(), "remove must never touch files");
     assert_eq!(env.json(&["status"])["files"], 0);
 }
@@ -165,7 +113,7 @@ fn clear_errors_for_mistakes() {
     let out = env.run(&["info", "12345"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no photo matches"));
-    let out = env.run(&["remove", env.photos_str()]);
+    let out = env.run(&["remove", env.photos_arg()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a library folder"));
 }
 
@@ -177,7 +125,7 @@ fn library_flag_overrides_the_environment() {
         "--library",
         other.to_str().unwrap(),
         "add",
-        env.photos_str(),
+        env.photos_arg(),
     ]);
     assert!(other.join("catalog.sqlite").is_file());
     assert!(!env.library.join("catalog.sqlite").exists() || env.json(&["status"])["folders"] == 0);
@@ -226,7 +174,7 @@ fn an_unreadable_folder_is_reported_and_its_files_kept() {
         eprintln!("skipped: running as root without setpriv, cannot create an unreadable folder");
         return;
     }
-    assert!(as_user(&["add", env.photos_str()]).status.success());
+    assert!(as_user(&["add", env.photos_arg()]).status.success());
     assert!(as_user(&["scan"]).status.success());
     assert_eq!(env.json(&["status"])["photos"], 2);
 
@@ -275,7 +223,7 @@ fn control_characters_from_files_are_escaped_in_text_output() {
             },
         ),
     );
-    env.ok(&["add", env.photos_str()]);
+    env.ok(&["add", env.photos_arg()]);
     env.ok(&["scan"]);
     let text = env.ok(&["info", photo.to_str().unwrap()]);
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");

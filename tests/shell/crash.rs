@@ -1,13 +1,11 @@
 //! Kill -9 in the middle of a scan, several times, then finish: the catalog
 //! stays consistent and the next scan completes the work.
 
-mod support;
-
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::*;
+use crate::harness::shoebox_bin;
+use crate::support::*;
 
 #[test]
 fn kill_during_scan_leaves_a_consistent_catalog() {
@@ -25,7 +23,7 @@ fn kill_during_scan_leaves_a_consistent_catalog() {
         let jpeg = with_comment(&bases[i as usize % bases.len()], &format!("copy {i}"));
         write(&sub.join(format!("img-{i:04}.jpg")), &jpeg);
     }
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_shoebox"));
+    let bin = shoebox_bin();
     let run = |args: &[&str]| {
         Command::new(&bin)
             .env("SHOEBOX_LIBRARY", &library)
@@ -105,7 +103,7 @@ fn randomized_kill_mid_scan_never_loses_a_photo() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(12);
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_shoebox"));
+    let bin = shoebox_bin();
     let status = |library: &std::path::Path| -> serde_json::Value {
         let out = Command::new(&bin)
             .env("SHOEBOX_LIBRARY", library)

@@ -4,84 +4,39 @@
 //! its own XDG_DATA_HOME, so duplicates go to a trash inside the test's
 //! temp dir.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::variants;
 
-fn tiny_model() -> PathBuf {
-    support::repo_root()
-        .join("tests/fixtures/models/clip-tiny")
-        .canonicalize()
-        .unwrap()
-}
+use crate::harness::{tiny_model, Shell};
+use crate::support::variants;
 
-struct Env {
-    tmp: tempfile::TempDir,
-}
+type Env = Shell;
 
-impl Env {
-    fn new() -> Self {
-        let env = Env {
-            tmp: tempfile::tempdir().unwrap(),
-        };
-        std::fs::create_dir_all(env.tmp.path().join("photos")).unwrap();
-        std::fs::create_dir_all(env.tmp.path().join("xdg-data")).unwrap();
-        env
-    }
-
-    fn photos(&self) -> PathBuf {
-        self.tmp.path().join("photos").canonicalize().unwrap()
-    }
-
-    fn trash_files(&self) -> PathBuf {
-        self.tmp.path().join("xdg-data/Trash/files")
-    }
-
-    fn command(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_shoebox"));
-        c.env("SHOEBOX_LIBRARY", self.tmp.path().join("library"))
-            .env("XDG_DATA_HOME", self.tmp.path().join("xdg-data"))
-            .env("HOME", self.tmp.path())
-            .env("HF_HOME", self.tmp.path().join("hf"))
-            .env("HF_HUB_OFFLINE", "1")
-            .env("SHOEBOX_MODEL", tiny_model())
-            .env_remove("HF_HUB_CACHE")
-            .env_remove("HF_ENDPOINT")
-            .env_remove("SHOEBOX_TOKEN");
-        c
-    }
-
-    fn cli(&self, args: &[&str]) {
-        let out = self.command().args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "shoebox {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+impl Shell {
+    pub(crate) fn cli(&self, args: &[&str]) {
+        self.ok(args);
     }
 
     /// cc0 distractors and one source with its variants (exact copy,
     /// metadata-only change, near-duplicate edits), indexed and embedded.
-    fn library(&self) {
-        variants::write_variants(&self.photos(), "astronaut.png", true);
-        variants::write_distractors(&self.photos());
-        self.cli(&["add", self.photos().to_str().unwrap()]);
+    pub(crate) fn index_duplicates(&self) {
+        variants::write_variants(&self.photos, "astronaut.png", true);
+        variants::write_distractors(&self.photos);
+        self.cli(&["add", self.photos.to_str().unwrap()]);
         self.cli(&["scan"]);
         self.cli(&["embed", "--no-tags"]);
     }
 
-    fn serve(&self, extra: &[&str]) -> Served {
-        self.serve_with(self.command(), extra)
+    pub(crate) fn serve(&self, extra: &[&str]) -> Served {
+        self.serve_with(self.command(&[]), extra)
     }
 
-    fn serve_with(&self, mut command: Command, extra: &[&str]) -> Served {
+    pub(crate) fn serve_with(&self, mut command: Command, extra: &[&str]) -> Served {
         let mut child = command
             .args(["serve", "--port", "0"])
             .args(extra)
@@ -111,7 +66,7 @@ impl Env {
     }
 }
 
-struct Served {
+pub(crate) struct Served {
     child: Child,
     base: String,
     token: String,
@@ -125,7 +80,7 @@ impl Drop for Served {
     }
 }
 
-struct Reply {
+pub(crate) struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -139,7 +94,7 @@ impl Reply {
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
     }
@@ -160,7 +115,7 @@ fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
 }
 
 impl Served {
-    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         let mut req = self.agent.get(format!("{}{path}", self.base));
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -168,14 +123,14 @@ impl Served {
         reply(req.call())
     }
 
-    fn get_auth(&self, path: &str) -> Reply {
+    pub(crate) fn get_auth(&self, path: &str) -> Reply {
         self.get(
             path,
             &[("Authorization", &format!("Bearer {}", self.token))],
         )
     }
 
-    fn post(&self, name: &str, args: &Value) -> Reply {
+    pub(crate) fn post(&self, name: &str, args: &Value) -> Reply {
         reply(
             self.agent
                 .post(format!("{}/api/{name}", self.base))
@@ -186,7 +141,7 @@ impl Served {
     }
 
     /// A command that must succeed.
-    fn ok(&self, name: &str, args: Value) -> Value {
+    pub(crate) fn ok(&self, name: &str, args: Value) -> Value {
         let r = self.post(name, &args);
         assert_eq!(
             r.status,
@@ -198,7 +153,7 @@ impl Served {
     }
 
     /// A command that must fail with `code`.
-    fn fails(&self, name: &str, args: Value, code: &str, status: u16) -> String {
+    pub(crate) fn fails(&self, name: &str, args: Value, code: &str, status: u16) -> String {
         let r = self.post(name, &args);
         let v = r.json();
         assert_eq!(v["error"]["code"], code, "{name} {args}: {v}");
@@ -209,7 +164,7 @@ impl Served {
 
 impl Served {
     /// Polls `status` until `pred` holds (background work finishes).
-    fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_for(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let s = self.get_auth("/api/status").json();
@@ -223,7 +178,7 @@ impl Served {
 }
 
 /// Reads server-sent events until `pred` accepts one (or the time is up).
-fn wait_event(stream: &mut TcpStream, pred: impl Fn(&Value) -> bool) -> Value {
+pub(crate) fn wait_event(stream: &mut TcpStream, pred: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut buf = String::new();
     let mut chunk = [0u8; 4096];
@@ -251,7 +206,7 @@ fn wait_event(stream: &mut TcpStream, pred: impl Fn(&Value) -> bool) -> Value {
     panic!("no matching event; buffered: {buf}");
 }
 
-fn open_events(served: &Served) -> TcpStream {
+pub(crate) fn open_events(served: &Served) -> TcpStream {
     let addr = served.base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_millis(200)))
@@ -276,7 +231,7 @@ fn ids(v: &Value, key: &str) -> Vec<i64> {
 
 #[test]
 fn token_is_required_and_headers_are_strict() {
-    let env = Env::new();
+    let env = Env::with_tiny_model();
     let served = env.serve(&[]);
 
     for path in ["/api/status", "/thumb/1", "/", "/api/events"] {
@@ -341,10 +296,10 @@ fn token_is_required_and_headers_are_strict() {
 
 #[test]
 fn non_loopback_bind_is_refused() {
-    let env = Env::new();
+    let env = Env::with_tiny_model();
     for host in ["0.0.0.0", "192.0.2.1"] {
         let out = env
-            .command()
+            .command(&[])
             .args(["serve", "--port", "0", "--host", host])
             .output()
             .unwrap();
@@ -357,8 +312,8 @@ fn non_loopback_bind_is_refused() {
 
 #[test]
 fn every_command_over_http() {
-    let env = Env::new();
-    env.library();
+    let env = Env::with_tiny_model();
+    env.index_duplicates();
     let served = env.serve(&[]);
     let mut events = open_events(&served);
 
@@ -406,7 +361,7 @@ fn every_command_over_http() {
     assert!(p["files"][0]["path"]
         .as_str()
         .unwrap()
-        .starts_with(env.photos().to_str().unwrap()));
+        .starts_with(env.photos.to_str().unwrap()));
     let r = served.ok("reveal", json!({"id": id}));
     assert_eq!(r["path"], p["files"][0]["path"]);
     assert!(r["path"]
@@ -592,9 +547,9 @@ fn every_command_over_http() {
 
     // Folders: add (background scan with progress), list, remove by id.
     let extra = env.tmp.path().join("more");
-    support::write(
+    crate::support::write(
         &extra.join("x.jpg"),
-        &support::encode_jpeg(&support::synthetic(80, 60, 4242), 90),
+        &crate::support::encode_jpeg(&crate::support::synthetic(80, 60, 4242), 90),
     );
     let added = served.ok("folders_add", json!({"path": extra}));
     let folder_id = added["id"].as_i64().unwrap();
@@ -610,7 +565,7 @@ fn every_command_over_http() {
     );
     served.fails(
         "folders_add",
-        json!({"path": env.photos().join("astronaut")}),
+        json!({"path": env.photos.join("astronaut")}),
         "conflict",
         409,
     );
@@ -630,10 +585,10 @@ fn every_command_over_http() {
 
 #[test]
 fn first_run_adds_a_folder_and_a_model_from_disk_then_search_works() {
-    let env = Env::new();
-    variants::write_distractors(&env.photos());
+    let env = Env::with_tiny_model();
+    variants::write_distractors(&env.photos);
     // No SHOEBOX_MODEL: the model comes from the first-run flow.
-    let mut command = env.command();
+    let mut command = env.command(&[]);
     command.env_remove("SHOEBOX_MODEL");
     let served = env.serve_with(command, &[]);
     let mut events = open_events(&served);
@@ -645,7 +600,7 @@ fn first_run_adds_a_folder_and_a_model_from_disk_then_search_works() {
     );
     served.fails("search", json!({"q": "bricks"}), "no_model", 409);
 
-    served.ok("folders_add", json!({"path": env.photos()}));
+    served.ok("folders_add", json!({"path": env.photos}));
     let progress = wait_event(&mut events, |e| {
         e["event"] == "progress" && e["kind"] == "scan"
     });
@@ -669,8 +624,8 @@ fn first_run_adds_a_folder_and_a_model_from_disk_then_search_works() {
 
 #[test]
 fn duplicates_resolve_to_the_trash_then_keep_all() {
-    let env = Env::new();
-    env.library();
+    let env = Env::with_tiny_model();
+    env.index_duplicates();
     let served = env.serve(&[]);
 
     let all = served.ok("dupes", json!({}));
@@ -773,8 +728,8 @@ fn duplicates_resolve_to_the_trash_then_keep_all() {
 
 #[test]
 fn images_by_id_with_caching_headers() {
-    let env = Env::new();
-    env.library();
+    let env = Env::with_tiny_model();
+    env.index_duplicates();
     let served = env.serve(&[]);
     let id = ids(&served.ok("timeline", json!({"limit": 1})), "photos")[0];
 
@@ -821,10 +776,10 @@ fn model_download_reports_progress_and_becomes_the_model() {
     .iter()
     .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
     .collect();
-    let hub = support::hub::Hub::start(files, &[]);
+    let hub = crate::support::hub::Hub::start(files, &[]);
 
-    let env = Env::new();
-    let mut command = env.command();
+    let env = Env::with_tiny_model();
+    let mut command = env.command(&[]);
     command
         .env_remove("SHOEBOX_MODEL")
         .env_remove("HF_HUB_OFFLINE")
@@ -856,17 +811,17 @@ fn model_download_reports_progress_and_becomes_the_model() {
 
 #[test]
 fn the_live_engine_follows_the_folders() {
-    let env = Env::new();
+    let env = Env::with_tiny_model();
     let served = env.serve(&[]);
     let mut events = open_events(&served);
     let status = served.get_auth("/api/status").json();
     assert_eq!(status["live"]["running"], true, "{status}");
 
-    let photos = env.photos();
+    let photos = env.photos;
     for i in 0..3 {
-        support::write(
+        crate::support::write(
             &photos.join(format!("a{i}.jpg")),
-            &support::encode_jpeg(&support::synthetic(80, 60, 500 + i), 90),
+            &crate::support::encode_jpeg(&crate::support::synthetic(80, 60, 500 + i), 90),
         );
     }
     served.ok("folders_add", json!({"path": photos}));
@@ -878,9 +833,9 @@ fn the_live_engine_follows_the_folders() {
     assert_eq!(folders["folders"].as_array().unwrap().len(), 1);
 
     // A photo copied in while the server runs shows up by itself.
-    support::write(
+    crate::support::write(
         &photos.join("new.jpg"),
-        &support::encode_jpeg(&support::synthetic(80, 60, 777), 90),
+        &crate::support::encode_jpeg(&crate::support::synthetic(80, 60, 777), 90),
     );
     wait_event(&mut events, |e| {
         e["event"] == "changed" && e["what"] == "photos"
@@ -913,7 +868,7 @@ fn raw_exchange(served: &Served, request: &[u8], quiet: Duration) -> String {
 /// Each attack below is followed by a check that the server still answers.
 #[test]
 fn hostile_requests_are_refused_and_the_server_lives() {
-    let env = Env::new();
+    let env = Env::with_tiny_model();
     let served = env.serve(&[]);
     let addr = served.base.trim_start_matches("http://").to_string();
     let alive = |after: &str| {

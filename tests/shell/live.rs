@@ -4,80 +4,21 @@
 //! the watch-limit fallback. Deadlines only guard against hangs; nothing
 //! is timed.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::*;
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_shoebox"))
-}
+use crate::harness::{tiny_model, wait_until, Shell};
+use crate::support::*;
 
-fn tiny_model() -> String {
-    repo_root()
-        .join("tests/fixtures/models/clip-tiny")
-        .to_string_lossy()
-        .into_owned()
-}
+type Env = Shell;
 
-struct Env {
-    tmp: tempfile::TempDir,
-    library: PathBuf,
-    photos: PathBuf,
-}
-
-impl Env {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let library = tmp.path().join("library");
-        let photos = tmp.path().join("photos");
-        std::fs::create_dir_all(&photos).unwrap();
-        Env {
-            library,
-            photos: photos.canonicalize().unwrap(),
-            tmp,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(bin());
-        c.env("SHOEBOX_LIBRARY", &self.library)
-            .env("HF_HUB_OFFLINE", "1")
-            .env(
-                "HF_HUB_CACHE",
-                std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
-            )
-            .env_remove("SHOEBOX_WATCH_LIMIT")
-            .args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "shoebox {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-
+impl Shell {
     fn status(&self) -> Value {
         self.json(&["status"])
     }
@@ -205,14 +146,6 @@ impl Drop for Watch {
     }
 }
 
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while !cond() {
-        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// xorshift: reproducible "random" moments without a dependency.
 struct Rng(u64);
 impl Rng {
@@ -252,7 +185,7 @@ fn kill_9_during_live_ingest_loses_nothing() {
     env.ok(&["jobs", "run", "--no-embed"]); // nothing queued yet: a no-op
     env.ok(&["scan"]);
     // The indexer runs too: embeddings and auto tags with the tiny model.
-    let model = tiny_model();
+    let model = tiny_model().to_string_lossy().into_owned();
     env.ok(&["model", "use", &model]);
 
     // User decisions before the crashes: tags on and off a few photos.
@@ -392,7 +325,7 @@ fn kill_9_during_live_ingest_loses_nothing() {
 #[test]
 fn a_burst_of_2000_files_while_searches_run() {
     let env = Env::new();
-    let model = tiny_model();
+    let model = tiny_model().to_string_lossy().into_owned();
     env.ok(&["add", env.photos.to_str().unwrap()]);
     env.ok(&["model", "use", &model]);
     let mut watch = env.watch(&["--model", &model, "--threads", "2"]);

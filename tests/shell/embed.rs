@@ -2,63 +2,19 @@
 //! Python reference through the CLI, kill -9 during the job, and a model
 //! downloaded from a local stand-in for the Hugging Face hub.
 
-mod support;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::hub::Hub;
-use support::*;
 
-fn tiny_model() -> PathBuf {
-    repo_root().join("tests/fixtures/models/clip-tiny")
-}
+use crate::harness::{tiny_model, Shell};
+use crate::support::hub::Hub;
+use crate::support::*;
 
 /// A `shoebox` command with its own library and an empty, offline HF cache.
-struct Shoebox {
-    tmp: tempfile::TempDir,
-}
-
-impl Shoebox {
-    fn new() -> Self {
-        Shoebox {
-            tmp: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn library(&self) -> PathBuf {
-        self.tmp.path().join("library")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shoebox"));
-        cmd.env("SHOEBOX_LIBRARY", self.library())
-            .env("HF_HOME", self.tmp.path().join("hf"))
-            .env("HF_HUB_OFFLINE", "1")
-            .env_remove("SHOEBOX_MODEL")
-            .env_remove("HF_HUB_CACHE")
-            .env_remove("HF_ENDPOINT")
-            .args(args);
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(&[args, &["--json"]].concat());
-        assert!(
-            out.status.success(),
-            "shoebox {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
+type Shoebox = Shell;
 
 fn normalized(v: &[f64]) -> Vec<f64> {
     let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -194,7 +150,7 @@ fn kill_during_embed_leaves_a_consistent_catalog() {
     assert_eq!(status["pending_embeddings"], 0);
     assert_eq!(status["pending"], 0);
     let catalog =
-        shoebox_engine::catalog::Catalog::open(&sb.library().join("catalog.sqlite")).unwrap();
+        shoebox_engine::catalog::Catalog::open(&sb.library.join("catalog.sqlite")).unwrap();
     assert_eq!(catalog.integrity_check().unwrap(), "ok");
 }
 

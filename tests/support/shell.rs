@@ -1,0 +1,147 @@
+//! The shells' tests' harness: the `shoebox` binary run against a library
+//! in a temporary folder, isolated from the user's settings. Every run is
+//! offline (`HF_HUB_OFFLINE`), with its own Hugging Face cache, home and
+//! trash, and without the caller's `SHOEBOX_*` settings.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The CLI under test: this build's, or `SHOEBOX_TEST_BIN` (to run the
+/// same tests against another build, e.g. to see a regression test fail
+/// on the code before its fix).
+pub fn shoebox_bin() -> PathBuf {
+    std::env::var_os("SHOEBOX_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_shoebox")))
+}
+
+/// The committed tiny CLIP model (random weights, real architecture).
+pub fn tiny_model() -> PathBuf {
+    crate::support::repo_root()
+        .join("tests/fixtures/models/clip-tiny")
+        .canonicalize()
+        .unwrap()
+}
+
+/// A library, a photo folder, a home and a trash in one temporary folder.
+pub struct Shell {
+    pub tmp: tempfile::TempDir,
+    pub library: PathBuf,
+    /// The photo folder (canonical; created, not registered).
+    pub photos: PathBuf,
+    /// `XDG_DATA_HOME`: the trash is `Trash/` in it.
+    pub data_home: PathBuf,
+    /// `SHOEBOX_MODEL` for every run, if set.
+    pub model: Option<PathBuf>,
+}
+
+impl Shell {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let photos = tmp.path().join("photos");
+        let data_home = tmp.path().join("xdg-data");
+        std::fs::create_dir_all(&photos).unwrap();
+        std::fs::create_dir_all(&data_home).unwrap();
+        Shell {
+            library: tmp.path().join("library"),
+            photos: photos.canonicalize().unwrap(),
+            data_home: data_home.canonicalize().unwrap(),
+            model: None,
+            tmp,
+        }
+    }
+
+    /// Every run uses the tiny model (`SHOEBOX_MODEL`).
+    pub fn with_tiny_model() -> Self {
+        Shell {
+            model: Some(tiny_model()),
+            ..Self::new()
+        }
+    }
+
+    /// `shoebox ARGS`, ready to run.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(shoebox_bin());
+        c.env("SHOEBOX_LIBRARY", &self.library)
+            .env("XDG_DATA_HOME", &self.data_home)
+            .env("HOME", self.tmp.path())
+            .env("HF_HOME", self.tmp.path().join("hf"))
+            .env("HF_HUB_OFFLINE", "1");
+        for var in [
+            "HF_HUB_CACHE",
+            "HF_ENDPOINT",
+            "SHOEBOX_MODEL",
+            "SHOEBOX_DEVICE",
+            "SHOEBOX_TOKEN",
+            "SHOEBOX_WATCH_LIMIT",
+        ] {
+            c.env_remove(var);
+        }
+        if let Some(model) = &self.model {
+            c.env("SHOEBOX_MODEL", model);
+        }
+        c.args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "shoebox {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs with `--json` and expects success; returns the answer.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let text = self.ok(&[args, &["--json"]].concat());
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
+    }
+
+    /// Runs and expects failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(!out.status.success(), "shoebox {args:?} should fail");
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// The photo folder as an argument.
+    pub fn photos_arg(&self) -> &str {
+        self.photos.to_str().unwrap()
+    }
+
+    /// A file in the photo folder as an argument.
+    pub fn photo(&self, name: &str) -> String {
+        self.photos.join(name).to_str().unwrap().to_string()
+    }
+
+    /// Where moved files go (the freedesktop trash in `data_home`).
+    pub fn trash_files(&self) -> PathBuf {
+        self.data_home.join("Trash").join("files")
+    }
+}
+
+impl Default for Shell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Waits for `cond`; the deadline only guards against hanging forever.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !cond() {
+        assert!(Instant::now() < deadline, "gave up waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
