@@ -146,13 +146,7 @@ fn allowed_navigation(url: &tauri::Url) -> bool {
 
 /// Starts the app (blocks until the last window closes).
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SHOEBOX_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    shoebox_api::init_logging();
 
     let state = match library_dir().map_err(ApiError::from).and_then(|dir| {
         tracing::info!(library = %dir.display(), "opening the library");

@@ -1,17 +1,16 @@
 //! Kill -9 in the middle of a scan, several times, then finish: the catalog
 //! stays consistent and the next scan completes the work.
 
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
-use crate::harness::shoebox_bin;
+use crate::harness::{kill_after, stdout_of, Shell};
 use crate::support::*;
 
 #[test]
 fn kill_during_scan_leaves_a_consistent_catalog() {
-    let tmp = tempfile::tempdir().unwrap();
-    let library = tmp.path().join("library");
-    let photos = tmp.path().join("photos");
+    let env = Shell::new();
+    let photos = &env.photos;
     const N: u32 = 240;
     // A few distinct pictures, each copied byte-distinctly: every file is a
     // separate photo that must be fully decoded, but generation stays cheap.
@@ -23,31 +22,16 @@ fn kill_during_scan_leaves_a_consistent_catalog() {
         let jpeg = with_comment(&bases[i as usize % bases.len()], &format!("copy {i}"));
         write(&sub.join(format!("img-{i:04}.jpg")), &jpeg);
     }
-    let bin = shoebox_bin();
-    let run = |args: &[&str]| {
-        Command::new(&bin)
-            .env("SHOEBOX_LIBRARY", &library)
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    assert!(run(&["add", photos.to_str().unwrap()]).status.success());
+    let library = env.library.clone();
+    let run = |args: &[&str]| env.run(args);
+    env.ok(&["add", env.photos_arg()]);
 
     let mut killed_mid_scan = 0;
     for delay_ms in [150u64, 400, 250, 700, 100] {
-        let mut child = Command::new(&bin)
-            .env("SHOEBOX_LIBRARY", &library)
-            .args(["scan", "--threads", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        if child.try_wait().unwrap().is_none() {
+        let mut scan = env.command(&["scan", "--threads", "2"]);
+        if kill_after(&mut scan, Duration::from_millis(delay_ms)) {
             killed_mid_scan += 1;
         }
-        child.kill().unwrap(); // SIGKILL on unix
-        child.wait().unwrap();
     }
     assert!(
         killed_mid_scan > 0,
@@ -92,8 +76,9 @@ fn rusqlite_like_check(path: &std::path::Path) -> String {
 /// gives a long run's figures); CI runs a bounded 12.
 #[test]
 fn randomized_kill_mid_scan_never_loses_a_photo() {
-    let tmp = tempfile::tempdir().unwrap();
-    let photos = tmp.path().join("photos");
+    let env = Shell::new();
+    let photos = &env.photos;
+    let tmp = &env.tmp;
     const N: usize = 70;
     for i in 0..N {
         let jpeg = encode_jpeg(&synthetic(640, 480, 1000 + i as u32), 88);
@@ -103,34 +88,16 @@ fn randomized_kill_mid_scan_never_loses_a_photo() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(12);
-    let bin = shoebox_bin();
-    let status = |library: &std::path::Path| -> serde_json::Value {
-        let out = Command::new(&bin)
-            .env("SHOEBOX_LIBRARY", library)
-            .args(["status", "--json"])
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap()
+    let run =
+        |library: &Path, args: &[&str]| stdout_of(env.command_in(library, args).output().unwrap());
+    let status = |library: &Path| -> serde_json::Value {
+        serde_json::from_str(&run(library, &["status", "--json"])).unwrap()
     };
-    let scan = |library: &std::path::Path| {
-        let out = Command::new(&bin)
-            .env("SHOEBOX_LIBRARY", library)
-            .args(["scan", "--threads", "2"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let scan = |library: &Path| {
+        run(library, &["scan", "--threads", "2"]);
     };
-    let add = |library: &std::path::Path| {
-        let out = Command::new(&bin)
-            .env("SHOEBOX_LIBRARY", library)
-            .args(["add", photos.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
+    let add = |library: &Path| {
+        run(library, &["add", env.photos_arg()]);
     };
 
     // How long a whole scan takes here, to spread the kills over it.
@@ -148,19 +115,11 @@ fn randomized_kill_mid_scan_never_loses_a_photo() {
         seed ^= seed << 17;
         let library = tmp.path().join(format!("lib-{cycle}"));
         add(&library);
-        let mut child = Command::new(&bin)
-            .env("SHOEBOX_LIBRARY", &library)
-            .args(["scan", "--threads", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(span.mul_f64(0.1 + 0.9 * (seed % 1000) as f64 / 1000.0));
-        if child.try_wait().unwrap().is_none() {
+        let mut scan_command = env.command_in(&library, &["scan", "--threads", "2"]);
+        let delay = span.mul_f64(0.1 + 0.9 * (seed % 1000) as f64 / 1000.0);
+        if kill_after(&mut scan_command, delay) {
             mid_scan += 1;
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
         scan(&library);
         let s = status(&library);
         assert_eq!(

@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{tiny_model, Shell};
+use crate::harness::{kill_after, stdout_of, tiny_model, Shell};
 use crate::support::hub::Hub;
 use crate::support::*;
 
@@ -123,18 +122,10 @@ fn kill_during_embed_leaves_a_consistent_catalog() {
 
     let mut killed_mid_job = 0;
     for delay_ms in [300u64, 600, 450] {
-        let mut child = sb
-            .command(&["--model", model, "embed", "--batch", "4"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        if child.try_wait().unwrap().is_none() {
+        let mut embed = sb.command(&["--model", model, "embed", "--batch", "4"]);
+        if kill_after(&mut embed, Duration::from_millis(delay_ms)) {
             killed_mid_job += 1;
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
     }
     assert!(
         killed_mid_job > 0,
@@ -187,12 +178,7 @@ fn model_use_downloads_from_the_hub_and_then_works_offline() {
         .env("HF_ENDPOINT", &hub.endpoint)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let used: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let used: Value = serde_json::from_str(&stdout_of(out)).unwrap();
     assert_eq!(used["model"], "shoebox-test/clip-tiny@main");
     assert_eq!(used["active"], true);
     assert!(

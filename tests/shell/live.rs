@@ -85,13 +85,7 @@ impl Shell {
     }
 
     fn catalogued_files(&self) -> Vec<String> {
-        let c = self.catalog();
-        let mut stmt = c
-            .connection()
-            .prepare("SELECT display_path FROM files ORDER BY 1")
-            .unwrap();
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-        rows.map(|r| r.unwrap()).collect()
+        crate::support::library::catalogued_files(&self.catalog())
     }
 }
 
@@ -143,20 +137,6 @@ impl Drop for Watch {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-/// xorshift: reproducible "random" moments without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
     }
 }
 
@@ -216,7 +196,7 @@ fn kill_9_during_live_ingest_loses_nothing() {
             new_file(&dir);
         }
         for _ in 0..rng.below(6) {
-            let i = rng.below(on_disk.len() as u64) as usize;
+            let i = rng.below(on_disk.len());
             let from = on_disk.swap_remove(i);
             if from.exists() {
                 let to = from.with_file_name(format!(
@@ -234,7 +214,7 @@ fn kill_9_during_live_ingest_loses_nothing() {
             }
         }
         for _ in 0..rng.below(4) {
-            let i = rng.below(on_disk.len() as u64) as usize;
+            let i = rng.below(on_disk.len());
             let victim = on_disk.swap_remove(i);
             if victim.exists()
                 && !protected.contains(&victim)
@@ -256,7 +236,7 @@ fn kill_9_during_live_ingest_loses_nothing() {
                 }
             }
         }
-        std::thread::sleep(Duration::from_millis(50 + rng.below(500)));
+        std::thread::sleep(Duration::from_millis(50 + rng.below(500) as u64));
         // Busy if the queue still held work at the moment of the kill.
         let busy = env.catalog().count_active_jobs().unwrap() > 0
             || env.catalog().count_queued_paths().unwrap() > 0;

@@ -3,8 +3,31 @@
 
 use std::path::{Path, PathBuf};
 
+use shoebox_engine::catalog::Catalog;
+use shoebox_engine::embed::LoadedModel;
 use shoebox_engine::ingest::{ScanOptions, ScanReport};
+use shoebox_engine::model::{DeviceChoice, ResolveOptions};
 use shoebox_engine::Library;
+
+/// Offline, with an empty cache: tests never reach for the network.
+pub fn offline() -> ResolveOptions {
+    ResolveOptions {
+        offline: true,
+        cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
+        ..ResolveOptions::from_env()
+    }
+}
+
+/// The committed tiny CLIP model's folder, as a model spec.
+pub fn tiny_model_spec() -> String {
+    super::tiny_model_dir().to_string_lossy().into_owned()
+}
+
+/// The tiny model loaded on the CPU for `lib`.
+pub fn load_tiny_model(lib: &Library) -> LoadedModel {
+    lib.load_model(Some(&tiny_model_spec()), DeviceChoice::Cpu, &offline())
+        .unwrap()
+}
 
 pub struct LibraryFixture {
     pub tmp: tempfile::TempDir,
@@ -57,4 +80,26 @@ impl Default for LibraryFixture {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Every catalogued file's display path, sorted.
+pub fn catalogued_files(catalog: &Catalog) -> Vec<String> {
+    let mut stmt = catalog
+        .connection()
+        .prepare("SELECT display_path FROM files ORDER BY 1")
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(|r| r.unwrap()).collect()
+}
+
+/// A photo's tags as sorted (tag, source) pairs.
+pub fn tag_pairs(lib: &Library, id: i64) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = lib
+        .photo_tags(id)
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.tag, t.source))
+        .collect();
+    v.sort();
+    v
 }

@@ -16,6 +16,11 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The committed tiny CLIP model (random weights, real architecture).
+pub fn tiny_model_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/models/clip-tiny")
+}
+
 pub fn cc0_dir() -> PathBuf {
     repo_root().join("tests/fixtures/cc0")
 }
@@ -316,4 +321,21 @@ pub fn is_root() -> bool {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
+}
+
+/// xorshift: reproducible "random" choices without a dependency.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
 }

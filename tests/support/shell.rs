@@ -3,8 +3,8 @@
 //! offline (`HF_HUB_OFFLINE`), with its own Hugging Face cache, home and
 //! trash, and without the caller's `SHOEBOX_*` settings.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -20,10 +20,7 @@ pub fn shoebox_bin() -> PathBuf {
 
 /// The committed tiny CLIP model (random weights, real architecture).
 pub fn tiny_model() -> PathBuf {
-    crate::support::repo_root()
-        .join("tests/fixtures/models/clip-tiny")
-        .canonicalize()
-        .unwrap()
+    crate::support::tiny_model_dir().canonicalize().unwrap()
 }
 
 /// A library, a photo folder, a home and a trash in one temporary folder.
@@ -64,8 +61,13 @@ impl Shell {
 
     /// `shoebox ARGS`, ready to run.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_in(&self.library, args)
+    }
+
+    /// `shoebox ARGS` on another library (several libraries, one setup).
+    pub fn command_in(&self, library: &Path, args: &[&str]) -> Command {
         let mut c = Command::new(shoebox_bin());
-        c.env("SHOEBOX_LIBRARY", &self.library)
+        c.env("SHOEBOX_LIBRARY", library)
             .env("XDG_DATA_HOME", &self.data_home)
             .env("HOME", self.tmp.path())
             .env("HF_HOME", self.tmp.path().join("hf"))
@@ -93,13 +95,7 @@ impl Shell {
 
     /// Runs and expects success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "shoebox {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        stdout_of(self.run(args))
     }
 
     /// Runs with `--json` and expects success; returns the answer.
@@ -144,4 +140,29 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "gave up waiting for: {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The stdout of a run that must have succeeded (its stderr shown if not).
+pub fn stdout_of(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "shoebox failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Starts `command`, sends it SIGKILL after `delay`; returns whether it was
+/// still running then (the kill landed mid-work).
+pub fn kill_after(command: &mut Command, delay: Duration) -> bool {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    let running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap(); // SIGKILL on unix
+    child.wait().unwrap();
+    running
 }

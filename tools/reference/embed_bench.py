@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import platform
 import statistics
 import sys
 import time
@@ -25,21 +24,12 @@ from pathlib import Path
 import torch
 import transformers
 from PIL import Image
-from transformers import CLIPImageProcessorPil, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+from bench_common import cpu_name, image_files, load_clip
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 SHORT_QUERY = "a photo of a cat"  # 5 words -> 7 ids with BOS/EOS
 LONG_QUERY = " ".join(["photo"] * 100)  # truncated to exactly 77 ids
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def bench_images(model, processor, files: list[Path], batch_size: int, min_images: int, warmup: int) -> dict:
@@ -120,14 +110,9 @@ def main() -> int:
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    files = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_EXTS)
-    if not files:
-        print(f"no images in {args.images}", file=sys.stderr)
-        return 1
+    files = image_files(args.images, IMAGE_EXTS)
 
-    model = CLIPModel.from_pretrained(args.model, attn_implementation=args.attn, dtype=torch.float32).eval()
-    processor = CLIPProcessor(image_processor=CLIPImageProcessorPil.from_pretrained(args.model),
-                              tokenizer=CLIPTokenizer.from_pretrained(args.model))
+    model, processor = load_clip(args.model, args.attn)
 
     result = {
         "engine": "pytorch-reference",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -35,7 +34,8 @@ from pathlib import Path
 import torch
 import transformers
 from PIL import Image
-from transformers import CLIPImageProcessorPil, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+from bench_common import cpu_name, image_files, load_clip
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png"}
 SHORT_QUERY = "kids on a beach at sunset"
@@ -47,16 +47,6 @@ LONG_QUERY = (
     "the waves, a striped umbrella, a blue cooler and a golden retriever lying on a towel "
     "next to their parents, who are reading books in folding chairs near the dunes"
 )
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def features(out) -> torch.Tensor:
@@ -166,16 +156,11 @@ def main() -> int:
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    files = sorted(p for p in args.images.iterdir() if p.suffix.lower() in IMAGE_EXTS)
-    if not files:
-        print(f"no images in {args.images}", file=sys.stderr)
-        return 1
+    files = image_files(args.images, IMAGE_EXTS)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
 
     t0 = time.perf_counter()
-    model = CLIPModel.from_pretrained(args.model, attn_implementation=args.attn, dtype=torch.float32).eval()
-    processor = CLIPProcessor(image_processor=CLIPImageProcessorPil.from_pretrained(args.model),
-                              tokenizer=CLIPTokenizer.from_pretrained(args.model))
+    model, processor = load_clip(args.model, args.attn)
     load_s = time.perf_counter() - t0
 
     pipeline = []

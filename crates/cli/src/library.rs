@@ -199,13 +199,13 @@ pub fn info(json: bool, info: &PhotoInfo) -> Result<()> {
         "  size:        {}x{} {}",
         info.width, info.height, info.format
     );
-    println!("  taken:       {}", text(&info.taken_at));
+    println!("  taken:       {}", text(&info.capture.taken_at));
     println!(
         "  camera:      {} {}",
-        printable(info.camera_make.as_deref().unwrap_or_default()),
-        printable(info.camera_model.as_deref().unwrap_or_default())
+        printable(info.capture.camera_make.as_deref().unwrap_or_default()),
+        printable(info.capture.camera_model.as_deref().unwrap_or_default())
     );
-    println!("  lens:        {}", text(&info.lens));
+    println!("  lens:        {}", text(&info.capture.lens));
     match &info.gps {
         Some(g) => println!("  gps:         {:.6}, {:.6}", g.lat, g.lon),
         None => println!("  gps:         -"),

@@ -34,20 +34,19 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use image::imageops::FilterType;
-use image::{DynamicImage, RgbImage};
+use image::DynamicImage;
 use serde_json::Value;
 use shoebox_engine::embed::{EmbedOptions, EmbedReport, LoadedModel};
 use shoebox_engine::ingest::{decode, ScanOptions};
 use shoebox_engine::model::{compute_threads, DeviceChoice, ResolveOptions};
 use shoebox_engine::Library;
 
-const WIDTH: u32 = 4000;
-const HEIGHT: u32 = 3000;
-const QUALITY: u8 = 90;
+#[path = "common/camera_photos.rs"]
+mod camera_photos;
+use camera_photos::{photo_jpeg, Look, HEIGHT, QUALITY, WIDTH};
+
 const BATCHES: [usize; 3] = [1, 8, 32];
 const SHORT_QUERY: &str = "kids on a beach at sunset";
 /// More than 77 tokens: truncated to exactly 77 (BOS + 75 + EOS).
@@ -550,108 +549,13 @@ fn run_python(
 
 // ---------------------------------------------------------------- generation
 
-/// Sources: the cc0 fixtures, as RGB.
-fn sources() -> Vec<(String, RgbImage)> {
-    let dir = workspace_root().join("tests/fixtures/cc0");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "png" || e == "jpg"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
-            (name, image::open(&p).expect("fixture decodes").to_rgb8())
-        })
-        .collect()
-}
-
-/// xorshift64*: deterministic, fast, good enough for grain and jitter.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f32 {
-        (self.next() >> 40) as f32 / (1u64 << 24) as f32
-    }
-}
-
-/// One distinct 12 MP photo: random 4:3 crop, upscale, tint, grain, JPEG.
-fn make_photo(index: usize, sources: &[(String, RgbImage)]) -> Vec<u8> {
-    let mut rng = Rng::new(0xE3BE_D000 + index as u64);
-    let (_, src) = &sources[index % sources.len()];
-    let (sw, sh) = src.dimensions();
-    // The largest 4:3 rectangle, zoomed in by up to 40%, at a random offset.
-    let (mut cw, mut ch) = if sw * 3 >= sh * 4 {
-        (sh * 4 / 3, sh)
-    } else {
-        (sw, sw * 3 / 4)
-    };
-    let zoom = 1.0 - 0.4 * rng.unit();
-    cw = ((cw as f32 * zoom) as u32).max(8);
-    ch = ((ch as f32 * zoom) as u32).max(6);
-    let x = (rng.unit() * (sw - cw) as f32) as u32;
-    let y = (rng.unit() * (sh - ch) as f32) as u32;
-    let crop = image::imageops::crop_imm(src, x, y, cw, ch).to_image();
-    let mut img = image::imageops::resize(&crop, WIDTH, HEIGHT, FilterType::Lanczos3);
-
-    // Per-photo exposure and white balance, then grain (sum of two uniforms,
-    // up to +-14 levels) so the DCT blocks carry camera-like detail: files
-    // come out at several MB, like a 12 MP camera JPEG at q90.
-    let gain = 0.85 + 0.3 * rng.unit();
-    let tint = [
-        gain * (0.92 + 0.16 * rng.unit()),
-        gain,
-        gain * (0.92 + 0.16 * rng.unit()),
-    ];
-    let mut grain = Rng::new(0xBEEF ^ index as u64);
-    for px in img.pixels_mut() {
-        let r = grain.next();
-        for (c, (channel, gain)) in px.0.iter_mut().zip(tint).enumerate() {
-            let a = ((r >> (c * 16)) & 0xFF) as f32;
-            let b = ((r >> (c * 16 + 8)) & 0xFF) as f32;
-            let noise = (a + b - 255.0) / 255.0 * 14.0;
-            *channel = (*channel as f32 * gain + noise).round().clamp(0.0, 255.0) as u8;
-        }
-    }
-    let mut jpeg = Vec::with_capacity(6 << 20);
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, QUALITY)
-        .encode_image(&img)
-        .expect("JPEG encode");
-    jpeg
-}
-
 fn generate(dir: &Path, n: usize, threads: usize) -> Vec<PathBuf> {
-    let sources = sources();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let name = format!("IMG_{:04}_{}.jpg", i + 1, sources[i % sources.len()].0);
-                std::fs::write(dir.join(name), make_photo(i, &sources)).expect("write photo");
-            });
-        }
-    });
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    assert_eq!(files.len(), n);
-    files
+    camera_photos::generate(dir, n, threads, |i, sources| {
+        let look = Look {
+            crop_seed: 0xE3BE_D000 + i as u64,
+            grain_seed: 0xBEEF ^ i as u64,
+            max_zoom: 0.4,
+        };
+        photo_jpeg(i, sources, &look)
+    })
 }

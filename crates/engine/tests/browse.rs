@@ -164,7 +164,7 @@ fn photo_details_tags_tree_and_location() {
     library.remove_tag(id, "beach").unwrap();
 
     let d = library.photo_details(id).unwrap();
-    assert_eq!(d.info.camera_make.as_deref(), Some("Acme"));
+    assert_eq!(d.info.capture.camera_make.as_deref(), Some("Acme"));
     assert_eq!(d.files.len(), 1);
     assert!(d.bytes > 0 && d.files[0].bytes == d.bytes && d.files[0].online);
     let tags: Vec<(&str, &str)> = d

@@ -11,34 +11,12 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use shoebox_engine::dupes::{Group, GroupKind, Tier};
-use shoebox_engine::ingest::ScanOptions;
 use shoebox_engine::Library;
 use support::variants::{self, DISTRACTORS, EDITS, SOURCES};
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    photos: PathBuf,
-    lib: Library,
-}
+use support::library::LibraryFixture as Fixture;
 
 impl Fixture {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let photos = tmp.path().join("photos");
-        std::fs::create_dir_all(&photos).unwrap();
-        let lib = Library::open(&tmp.path().join("library")).unwrap();
-        lib.add_folder(&photos).unwrap();
-        Fixture {
-            photos: photos.canonicalize().unwrap(),
-            _tmp: tmp,
-            lib,
-        }
-    }
-
-    fn scan(&self) {
-        self.lib.scan(&ScanOptions::default(), &|_| {}).unwrap();
-    }
-
     fn rel(&self, path: &str) -> String {
         Path::new(path)
             .strip_prefix(&self.photos)

@@ -4,53 +4,21 @@
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use shoebox_engine::embed::{EmbedOptions, LoadedModel};
 use shoebox_engine::ingest::ScanOptions;
-use shoebox_engine::model::{DeviceChoice, ResolveOptions};
+use shoebox_engine::model::DeviceChoice;
 use shoebox_engine::Library;
 use support::*;
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    photos: PathBuf,
-    lib: Library,
-}
-
-fn tiny_model_dir() -> String {
-    repo_root()
-        .join("tests/fixtures/models/clip-tiny")
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Offline, with an empty cache: tests never reach for the network.
-fn offline() -> ResolveOptions {
-    ResolveOptions {
-        offline: true,
-        cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
-        ..ResolveOptions::from_env()
-    }
-}
+use support::library::{offline, tiny_model_spec as tiny_model_dir, LibraryFixture as Fixture};
 
 fn fixture_with<S: AsRef<str>>(files: &[(S, Vec<u8>)]) -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let photos = tmp.path().join("photos");
-    std::fs::create_dir_all(&photos).unwrap();
-    for (name, bytes) in files {
-        write(&photos.join(name.as_ref()), bytes);
-    }
-    let lib = Library::open(&tmp.path().join("library")).unwrap();
-    lib.add_folder(&photos).unwrap();
-    lib.scan(&ScanOptions::default(), &|_| {}).unwrap();
-    Fixture {
-        photos: photos.canonicalize().unwrap(),
-        _tmp: tmp,
-        lib,
-    }
+    let f = Fixture::with_files(files);
+    f.scan();
+    f
 }
 
 fn distinct_jpegs(n: u32) -> Vec<(String, Vec<u8>)> {

@@ -21,24 +21,6 @@ use shoebox_engine::ingest::{decode, format, metadata, raw};
 use shoebox_engine::tags::xmp;
 use support::*;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
-
 fn iterations() -> usize {
     std::env::var("SHOEBOX_FUZZ_ITERS")
         .ok()

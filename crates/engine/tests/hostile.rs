@@ -14,24 +14,7 @@ use shoebox_engine::ingest::{ScanOptions, ScanReport};
 use shoebox_engine::Library;
 use support::*;
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    photos: PathBuf,
-    lib: Library,
-}
-
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let photos = tmp.path().join("photos");
-    std::fs::create_dir_all(&photos).unwrap();
-    let lib = Library::open(&tmp.path().join("library")).unwrap();
-    lib.add_folder(&photos).unwrap();
-    Fixture {
-        photos: photos.canonicalize().unwrap(),
-        _tmp: tmp,
-        lib,
-    }
-}
+use support::library::LibraryFixture as Fixture;
 
 /// Scans in another thread, so that a scan that would hang fails the test
 /// with a message instead of hanging CI. The bound is a hang guard, far
@@ -63,7 +46,7 @@ fn mkfifo(path: &Path) {
 #[cfg(unix)]
 #[test]
 fn special_files_named_like_photos_or_sidecars_are_reported_not_opened() {
-    let f = fixture();
+    let f = Fixture::new();
     let jpeg = encode_jpeg(&synthetic(64, 48, 1), 90);
     write(&f.photos.join("photo.jpg"), &jpeg);
     write(
@@ -106,7 +89,7 @@ fn sidecar_with_keywords(n: usize) -> String {
 
 #[test]
 fn keyword_floods_and_huge_sidecars_are_capped_with_a_warning() {
-    let f = fixture();
+    let f = Fixture::new();
     write(
         &f.photos.join("many.jpg"),
         &encode_jpeg(&synthetic(64, 48, 1), 90),
@@ -145,7 +128,7 @@ fn keywords_are_read_in_linear_time_and_capped() {
 
 #[test]
 fn side_channel_and_header_bombs_are_refused_before_allocating() {
-    let f = fixture();
+    let f = Fixture::new();
     // A 64 MiB ICC profile that compresses to about 64 KiB.
     let png = encode(
         &image::DynamicImage::ImageRgb8(synthetic(32, 32, 3)),
@@ -201,7 +184,7 @@ fn gif_declaring(w: u16, h: u16) -> Vec<u8> {
 #[cfg(unix)]
 #[test]
 fn a_name_at_the_file_system_limit_gets_no_false_sidecar_warning() {
-    let f = fixture();
+    let f = Fixture::new();
     let name = format!("{}.jpg", "a".repeat(251));
     assert_eq!(name.len(), 255);
     write(
@@ -219,7 +202,7 @@ fn a_name_at_the_file_system_limit_gets_no_false_sidecar_warning() {
 /// and crashed again is recorded as an error and never decoded again.
 #[test]
 fn a_file_that_crashed_the_scan_twice_is_recorded_and_skipped() {
-    let f = fixture();
+    let f = Fixture::new();
     let once = f.photos.join("once.jpg");
     let twice = f.photos.join("twice.jpg");
     write(&once, &encode_jpeg(&synthetic(64, 48, 5), 90));
@@ -300,7 +283,7 @@ fn bare_format_samples() -> Vec<PathBuf> {
 /// images) hash alike and a crop match was never checked on the pixels.
 #[test]
 fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
-    let f = fixture();
+    let f = Fixture::new();
     for src in cc0_images() {
         std::fs::copy(&src, f.photos.join(src.file_name().unwrap())).unwrap();
     }
@@ -361,23 +344,7 @@ fn bare_pictures_never_send_a_unique_photo_to_the_trash() {
     // With a model (the real architecture, random weights), the embedding
     // tiers join in: still no bare picture in any group, and nothing for
     // the trash in bulk.
-    let model = f
-        .lib
-        .load_model(
-            Some(
-                repo_root()
-                    .join("tests/fixtures/models/clip-tiny")
-                    .to_str()
-                    .unwrap(),
-            ),
-            shoebox_engine::model::DeviceChoice::Cpu,
-            &shoebox_engine::model::ResolveOptions {
-                offline: true,
-                cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
-                ..shoebox_engine::model::ResolveOptions::from_env()
-            },
-        )
-        .unwrap();
+    let model = support::library::load_tiny_model(&f.lib);
     f.lib.embed(&model, &Default::default(), &|_| {}).unwrap();
     // (The animated GIFs are small but real pictures: they may join similar
     // shots, which are never resolved in bulk.)

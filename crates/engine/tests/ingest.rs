@@ -3,31 +3,14 @@
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::DynamicImage;
 use shoebox_engine::ingest::{ScanOptions, ScanReport};
 use shoebox_engine::Library;
 use support::*;
 
-struct Fixture {
-    _tmp: tempfile::TempDir,
-    photos: PathBuf,
-    lib: Library,
-}
-
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let photos = tmp.path().join("photos");
-    std::fs::create_dir_all(&photos).unwrap();
-    let lib = Library::open(&tmp.path().join("library")).unwrap();
-    lib.add_folder(&photos).unwrap();
-    Fixture {
-        photos: photos.canonicalize().unwrap(),
-        _tmp: tmp,
-        lib,
-    }
-}
+use support::library::LibraryFixture as Fixture;
 
 fn scan(lib: &Library) -> ScanReport {
     lib.scan(&ScanOptions::default(), &|_| {}).unwrap()
@@ -39,7 +22,7 @@ fn id_of(lib: &Library, path: &Path) -> i64 {
 
 #[test]
 fn cc0_fixtures_are_catalogued_with_thumbnails() {
-    let f = fixture();
+    let f = Fixture::new();
     for src in cc0_images() {
         std::fs::copy(&src, f.photos.join(src.file_name().unwrap())).unwrap();
     }
@@ -75,7 +58,7 @@ fn cc0_fixtures_are_catalogued_with_thumbnails() {
 
 #[test]
 fn every_format_is_read_by_content_not_extension() {
-    let f = fixture();
+    let f = Fixture::new();
     let img = DynamicImage::ImageRgb8(synthetic(300, 200, 7));
     for (name, fmt) in [
         ("a.png", image::ImageFormat::Png),
@@ -122,7 +105,7 @@ fn every_format_is_read_by_content_not_extension() {
 
 #[test]
 fn exif_metadata_is_read() {
-    let f = fixture();
+    let f = Fixture::new();
     let spec = ExifSpec {
         date: Some("2019:07:14 18:30:05"),
         offset: Some("+02:00"),
@@ -141,15 +124,18 @@ fn exif_metadata_is_read() {
         .lib
         .info(id_of(&f.lib, &f.photos.join("exif.jpg")))
         .unwrap();
-    assert_eq!(info.taken_at.as_deref(), Some("2019-07-14T18:30:05+02:00"));
     assert_eq!(
-        info.taken_at_source.as_deref(),
+        info.capture.taken_at.as_deref(),
+        Some("2019-07-14T18:30:05+02:00")
+    );
+    assert_eq!(
+        info.capture.taken_at_source.as_deref(),
         Some("exif:DateTimeOriginal")
     );
-    assert_eq!(info.camera_make.as_deref(), Some("Google"));
-    assert_eq!(info.camera_model.as_deref(), Some("Pixel 7"));
+    assert_eq!(info.capture.camera_make.as_deref(), Some("Google"));
+    assert_eq!(info.capture.camera_model.as_deref(), Some("Pixel 7"));
     assert_eq!(
-        info.lens.as_deref(),
+        info.capture.lens.as_deref(),
         Some("Pixel 7 back camera 6.81mm f/1.85")
     );
     let gps = info.gps.unwrap();
@@ -164,7 +150,7 @@ fn exif_metadata_is_read() {
 /// check that the catalog and the thumbnail show it upright.
 #[test]
 fn orientation_is_applied_to_thumbnails_and_dimensions() {
-    let f = fixture();
+    let f = Fixture::new();
     // Upright: 320x200, a red block in the top-left corner, blue elsewhere.
     let upright = image::RgbImage::from_fn(320, 200, |x, y| {
         if x < 80 && y < 60 {
@@ -218,7 +204,7 @@ fn orientation_is_applied_to_thumbnails_and_dimensions() {
 
 #[test]
 fn bad_input_becomes_per_file_errors_and_the_scan_goes_on() {
-    let f = fixture();
+    let f = Fixture::new();
     let good = encode_jpeg(&synthetic(640, 480, 1), 90);
     write(&f.photos.join("good.jpg"), &good);
     write(&f.photos.join("truncated.jpg"), &good[..good.len() / 2]);
@@ -330,7 +316,7 @@ fn bad_input_becomes_per_file_errors_and_the_scan_goes_on() {
 
 #[test]
 fn a_file_vanishing_mid_scan_is_reported_not_fatal() {
-    let f = fixture();
+    let f = Fixture::new();
     let catalog = shoebox_engine::catalog::Catalog::open(f.lib.catalog().path()).unwrap();
     let thumbs = shoebox_engine::ingest::thumbs::ThumbCache::new(f.lib.dir().join("thumbs"));
     let times = Default::default();
@@ -357,7 +343,7 @@ fn a_file_vanishing_mid_scan_is_reported_not_fatal() {
 
 #[test]
 fn moves_renames_and_copies_keep_identity() {
-    let f = fixture();
+    let f = Fixture::new();
     write(
         &f.photos.join("a.jpg"),
         &encode_jpeg(&synthetic(320, 240, 11), 90),
@@ -395,7 +381,7 @@ fn moves_renames_and_copies_keep_identity() {
 
 #[test]
 fn a_rescan_changes_nothing_and_edits_are_picked_up() {
-    let f = fixture();
+    let f = Fixture::new();
     for i in 0..5 {
         write(
             &f.photos.join(format!("{i}.jpg")),
@@ -434,7 +420,7 @@ fn a_rescan_changes_nothing_and_edits_are_picked_up() {
 
 #[test]
 fn a_missing_root_goes_offline_and_comes_back() {
-    let f = fixture();
+    let f = Fixture::new();
     for i in 0..3 {
         write(
             &f.photos.join(format!("{i}.jpg")),
@@ -464,7 +450,7 @@ fn a_missing_root_goes_offline_and_comes_back() {
 
 #[test]
 fn removing_a_folder_never_touches_files() {
-    let f = fixture();
+    let f = Fixture::new();
     write(
         &f.photos.join("keep.jpg"),
         &encode_jpeg(&synthetic(100, 100, 1), 90),
@@ -478,7 +464,7 @@ fn removing_a_folder_never_touches_files() {
 
 #[test]
 fn nested_folders_are_refused() {
-    let f = fixture();
+    let f = Fixture::new();
     std::fs::create_dir_all(f.photos.join("sub")).unwrap();
     assert!(f.lib.add_folder(&f.photos.join("sub")).is_err());
     assert!(f.lib.add_folder(f.photos.parent().unwrap()).is_err());

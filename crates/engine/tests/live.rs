@@ -16,28 +16,11 @@ use shoebox_engine::jobs::{
     self, no_events, EventSink, JobContext, JobHandler, LiveEvent, Runner, Step,
 };
 use shoebox_engine::live::LiveOptions;
-use shoebox_engine::model::{DeviceChoice, ResolveOptions};
-use shoebox_engine::{Library, Result};
+use shoebox_engine::model::DeviceChoice;
+use shoebox_engine::Result;
 use support::*;
 
-struct Fixture {
-    tmp: tempfile::TempDir,
-    photos: PathBuf,
-    lib: Library,
-}
-
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let photos = tmp.path().join("photos");
-    std::fs::create_dir_all(&photos).unwrap();
-    let lib = Library::open(&tmp.path().join("library")).unwrap();
-    lib.add_folder(&photos).unwrap();
-    Fixture {
-        photos: photos.canonicalize().unwrap(),
-        tmp,
-        lib,
-    }
-}
+use support::library::LibraryFixture as Fixture;
 
 fn jpeg(seed: u32) -> Vec<u8> {
     encode_jpeg(&synthetic(96, 64, seed), 85)
@@ -103,7 +86,7 @@ fn collecting() -> (EventSink, Arc<Mutex<Vec<LiveEvent>>>) {
 
 #[test]
 fn queue_runs_by_priority_coalesces_and_reports_progress() {
-    let f = fixture();
+    let f = Fixture::new();
     let c = catalog(&f);
     c.enqueue_job("low", "", 10).unwrap();
     c.enqueue_job("high", "a", 500).unwrap();
@@ -141,7 +124,7 @@ fn queue_runs_by_priority_coalesces_and_reports_progress() {
 
 #[test]
 fn paused_kinds_wait_and_unknown_kinds_are_kept() {
-    let f = fixture();
+    let f = Fixture::new();
     let c = catalog(&f);
     c.enqueue_job("embed", "", 200).unwrap();
     c.enqueue_job("ingest", "", 400).unwrap();
@@ -170,7 +153,7 @@ fn paused_kinds_wait_and_unknown_kinds_are_kept() {
 
 #[test]
 fn a_failing_job_is_retried_then_left_failed_and_requeued_on_demand() {
-    let f = fixture();
+    let f = Fixture::new();
     let c = catalog(&f);
     c.enqueue_job("bad", "", 1).unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -213,7 +196,7 @@ fn a_failing_job_is_retried_then_left_failed_and_requeued_on_demand() {
 
 #[test]
 fn a_job_left_running_by_a_crash_runs_again() {
-    let f = fixture();
+    let f = Fixture::new();
     let c = catalog(&f);
     c.enqueue_job("work", "", 1).unwrap();
     // A process claims it and dies before finishing.
@@ -240,13 +223,7 @@ fn ingest(f: &Fixture, paths: &[&Path]) {
 }
 
 fn files(f: &Fixture) -> Vec<String> {
-    let c = catalog(f);
-    let mut stmt = c
-        .connection()
-        .prepare("SELECT display_path FROM files ORDER BY 1")
-        .unwrap();
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-    rows.map(|r| r.unwrap()).collect()
+    support::library::catalogued_files(&catalog(f))
 }
 
 fn rel(f: &Fixture, p: &str) -> String {
@@ -255,7 +232,7 @@ fn rel(f: &Fixture, p: &str) -> String {
 
 #[test]
 fn watched_paths_follow_creates_renames_folder_moves_and_deletes() {
-    let f = fixture();
+    let f = Fixture::new();
     let a = f.photos.join("a.jpg");
     let trip = f.photos.join("trip");
     write(&a, &jpeg(1));
@@ -317,7 +294,7 @@ fn watched_paths_follow_creates_renames_folder_moves_and_deletes() {
 
 #[test]
 fn a_missing_root_keeps_its_files_offline() {
-    let f = fixture();
+    let f = Fixture::new();
     let a = f.photos.join("a.jpg");
     write(&a, &jpeg(1));
     ingest(&f, &[&a]);
@@ -334,7 +311,7 @@ fn a_missing_root_keeps_its_files_offline() {
 
 #[test]
 fn sidecar_changes_reimport_keywords_and_keep_user_decisions() {
-    let f = fixture();
+    let f = Fixture::new();
     let a = f.photos.join("a.jpg");
     write(&a, &jpeg(1));
     ingest(&f, &[&a]);
@@ -352,17 +329,7 @@ fn sidecar_changes_reimport_keywords_and_keep_user_decisions() {
             r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"#
         )
     };
-    let tags = |f: &Fixture| -> Vec<(String, String)> {
-        let mut v: Vec<_> = f
-            .lib
-            .photo_tags(id)
-            .unwrap()
-            .into_iter()
-            .map(|t| (t.tag, t.source))
-            .collect();
-        v.sort();
-        v
-    };
+    let tags = |f: &Fixture| support::library::tag_pairs(&f.lib, id);
     write(&sidecar, xmp(&["Grandma", "cat", "beach"]).as_bytes());
     ingest(&f, &[&sidecar]);
     let t = tags(&f);
@@ -398,7 +365,7 @@ fn sidecar_changes_reimport_keywords_and_keep_user_decisions() {
 
 #[test]
 fn the_dupes_job_analyses_old_photos_again() {
-    let f = fixture();
+    let f = Fixture::new();
     let (a, copy, b) = (
         f.photos.join("a.jpg"),
         f.photos.join("copy of a.jpg"),
@@ -477,7 +444,7 @@ fn quick_watch() -> WatchConfig {
 
 #[test]
 fn the_live_engine_follows_a_folder_with_the_real_watcher() {
-    let f = fixture();
+    let f = Fixture::new();
     write(&f.photos.join("before.jpg"), &jpeg(1));
     let (events, seen) = collecting();
     let engine = f
@@ -551,7 +518,7 @@ fn the_live_engine_follows_a_folder_with_the_real_watcher() {
 
 #[test]
 fn over_the_watch_limit_a_folder_is_polled_and_still_followed() {
-    let f = fixture();
+    let f = Fixture::new();
     for d in ["a", "b", "c"] {
         std::fs::create_dir_all(f.photos.join(d)).unwrap();
     }
@@ -588,16 +555,12 @@ fn over_the_watch_limit_a_folder_is_polled_and_still_followed() {
 
 #[test]
 fn embeddings_and_tags_follow_ingest_through_the_queue() {
-    let f = fixture();
+    let f = Fixture::new();
     for i in 0..6 {
         write(&f.photos.join(format!("{i}.jpg")), &jpeg(i));
     }
-    let model_dir = repo_root().join("tests/fixtures/models/clip-tiny");
-    let resolve = ResolveOptions {
-        offline: true,
-        cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
-        ..ResolveOptions::from_env()
-    };
+    let model_dir = tiny_model_dir();
+    let resolve = support::library::offline();
     let model = f
         .lib
         .model_slot(
@@ -688,7 +651,7 @@ fn embeddings_and_tags_follow_ingest_through_the_queue() {
 
 #[test]
 fn files_still_being_written_in_a_new_folder_wait_until_they_settle() {
-    let f = fixture();
+    let f = Fixture::new();
     let dir = f.photos.join("copied-in");
     let done = dir.join("done.jpg");
     let busy = dir.join("busy.jpg");

@@ -5,62 +5,20 @@
 #[path = "../../../tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use shoebox_engine::catalog::EmbedOutcome;
 use shoebox_engine::embed::{EmbedOptions, LoadedModel};
-use shoebox_engine::ingest::ScanOptions;
-use shoebox_engine::model::{DeviceChoice, ResolveOptions};
 use shoebox_engine::search::{
     self, QueryVectors, RelevancePolicy, SearchOptions, SearchResults, Sort, VectorIndex,
 };
 use shoebox_engine::Library;
 use support::*;
 
-fn offline() -> ResolveOptions {
-    ResolveOptions {
-        offline: true,
-        cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
-        ..ResolveOptions::from_env()
-    }
-}
-
-fn tiny_model(lib: &Library) -> LoadedModel {
-    let dir = repo_root().join("tests/fixtures/models/clip-tiny");
-    lib.load_model(Some(dir.to_str().unwrap()), DeviceChoice::Cpu, &offline())
-        .unwrap()
-}
-
-struct Fixture {
-    tmp: tempfile::TempDir,
-    photos: PathBuf,
-    lib: Library,
-}
+use support::library::load_tiny_model as tiny_model;
+use support::library::LibraryFixture as Fixture;
 
 impl Fixture {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let photos = tmp.path().join("photos");
-        std::fs::create_dir_all(&photos).unwrap();
-        let lib = Library::open(&tmp.path().join("library")).unwrap();
-        lib.add_folder(&photos).unwrap();
-        Fixture {
-            photos: photos.canonicalize().unwrap(),
-            tmp,
-            lib,
-        }
-    }
-
-    fn scan(&self) {
-        self.lib.scan(&ScanOptions::default(), &|_| {}).unwrap();
-    }
-
-    fn id(&self, rel: &str) -> i64 {
-        self.lib
-            .resolve_photo(self.photos.join(rel).to_str().unwrap())
-            .unwrap()
-    }
-
     fn search(&self, model: &LoadedModel, q: &str) -> SearchResults {
         self.lib
             .search(

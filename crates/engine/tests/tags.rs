@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use shoebox_engine::catalog::EmbedOutcome;
 use shoebox_engine::embed::EmbedOptions;
 use shoebox_engine::ingest::ScanOptions;
-use shoebox_engine::model::{DeviceChoice, ResolveOptions};
 use shoebox_engine::search::SearchOptions;
 use shoebox_engine::tags::scoring::{
     blend, dot, fit_stats, normalize, BlendParams, ConceptRule, ConceptStats, Prior, Rule,
@@ -225,15 +224,7 @@ impl Fixture {
     }
 
     fn tags(&self, name: &str) -> Vec<(String, String)> {
-        let mut v: Vec<(String, String)> = self
-            .lib
-            .photo_tags(self.ids[name])
-            .unwrap()
-            .into_iter()
-            .map(|t| (t.tag, t.source))
-            .collect();
-        v.sort();
-        v
+        support::library::tag_pairs(&self.lib, self.ids[name])
     }
 
     fn tag_names(&self, name: &str) -> Vec<String> {
@@ -705,14 +696,6 @@ fn confirmed_examples_teach_a_custom_tag_and_rejections_push_back() {
 
 // ------------------------------------------------------------ real model plumbing
 
-fn offline() -> ResolveOptions {
-    ResolveOptions {
-        offline: true,
-        cache_dir: std::env::temp_dir().join("shoebox-tests-empty-hf-cache"),
-        ..ResolveOptions::from_env()
-    }
-}
-
 #[test]
 fn tiny_model_plumbing_with_the_builtin_vocabulary() {
     let tmp = tempfile::tempdir().unwrap();
@@ -727,10 +710,7 @@ fn tiny_model_plumbing_with_the_builtin_vocabulary() {
     let lib = Library::open(&tmp.path().join("library")).unwrap();
     lib.add_folder(&photos).unwrap();
     lib.scan(&ScanOptions::default(), &|_| {}).unwrap();
-    let dir = repo_root().join("tests/fixtures/models/clip-tiny");
-    let model = lib
-        .load_model(Some(dir.to_str().unwrap()), DeviceChoice::Cpu, &offline())
-        .unwrap();
+    let model = support::library::load_tiny_model(&lib);
     lib.embed(&model, &EmbedOptions::default(), &|_| {})
         .unwrap();
     let r = lib

@@ -28,7 +28,7 @@ pub use dupes::{
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
 pub use jobs::{unix_now, JobRow, WatchState};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
-pub use photos::{FileState, KnownFile, Location, NewPhoto, ScanWrite};
+pub use photos::{Capture, FileState, KnownFile, Location, NewPhoto, ScanWrite};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
 pub use search::{HitRow, IndexRow, IndexSink};

@@ -7,6 +7,18 @@ use super::{now_rfc3339, Catalog};
 use crate::error::Result;
 use crate::paths;
 
+/// When and with what a photo was taken, as its metadata says: what
+/// ingest reads, the catalog stores and `info` shows.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Capture {
+    pub taken_at: Option<String>,
+    /// Where `taken_at` came from (an EXIF tag, or `file:modified`).
+    pub taken_at_source: Option<String>,
+    pub camera_make: Option<String>,
+    pub camera_model: Option<String>,
+    pub lens: Option<String>,
+}
+
 /// Everything ingest learns about a photo that the catalog has not seen.
 #[derive(Debug, Clone, Default)]
 pub struct NewPhoto {
@@ -14,11 +26,7 @@ pub struct NewPhoto {
     pub width: u32,
     pub height: u32,
     pub format: String,
-    pub taken_at: Option<String>,
-    pub taken_at_source: Option<String>,
-    pub camera_make: Option<String>,
-    pub camera_model: Option<String>,
-    pub lens: Option<String>,
+    pub capture: Capture,
     pub gps: Option<(f64, f64)>,
     pub orientation: u16,
     pub phash: Option<Vec<u8>>,
@@ -198,11 +206,11 @@ impl Catalog {
                                 p.width,
                                 p.height,
                                 p.format,
-                                p.taken_at,
-                                p.taken_at_source,
-                                p.camera_make,
-                                p.camera_model,
-                                p.lens,
+                                p.capture.taken_at,
+                                p.capture.taken_at_source,
+                                p.capture.camera_make,
+                                p.capture.camera_model,
+                                p.capture.lens,
                                 p.gps.map(|g| g.0),
                                 p.gps.map(|g| g.1),
                                 p.orientation,

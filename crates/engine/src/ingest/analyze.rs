@@ -232,8 +232,9 @@ impl Analyzer<'_> {
         // Scans, screenshots and edited exports often carry no EXIF date; the
         // file's modification time is the best remaining guess, and the
         // source says so, so a later EXIF-aware edit can tell them apart.
-        let (taken_at, taken_at_source) = match exif.taken_at {
-            Some(t) => (Some(t), exif.taken_at_source),
+        let mut capture = exif.capture;
+        (capture.taken_at, capture.taken_at_source) = match capture.taken_at {
+            Some(t) => (Some(t), capture.taken_at_source),
             None => match metadata::rfc3339_from_unix_ns(at.mtime_ns) {
                 Some(t) => (Some(t), Some("file:modified".to_string())),
                 None => (None, None),
@@ -247,11 +248,7 @@ impl Analyzer<'_> {
                 width,
                 height,
                 format: fmt.name(),
-                taken_at,
-                taken_at_source,
-                camera_make: exif.camera_make,
-                camera_model: exif.camera_model,
-                lens: exif.lens,
+                capture,
                 gps: exif.gps,
                 orientation,
                 phash: Some(phash),

@@ -9,13 +9,11 @@
 
 use exif::{Exif, In, Tag, Value};
 
+use crate::catalog::Capture;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExifMeta {
-    pub taken_at: Option<String>,
-    pub taken_at_source: Option<String>,
-    pub camera_make: Option<String>,
-    pub camera_model: Option<String>,
-    pub lens: Option<String>,
+    pub capture: Capture,
     pub gps: Option<(f64, f64)>,
     /// 1..=8 as in the EXIF spec; 1 when absent or invalid.
     pub orientation: u16,
@@ -40,11 +38,13 @@ fn extract(exif: &Exif) -> ExifMeta {
         .map(|(t, s)| (Some(t), Some(s.to_string())))
         .unwrap_or((None, None));
     ExifMeta {
-        taken_at,
-        taken_at_source,
-        camera_make: text(exif, Tag::Make),
-        camera_model: text(exif, Tag::Model),
-        lens: text(exif, Tag::LensModel).or_else(|| text(exif, Tag::LensMake)),
+        capture: Capture {
+            taken_at,
+            taken_at_source,
+            camera_make: text(exif, Tag::Make),
+            camera_model: text(exif, Tag::Model),
+            lens: text(exif, Tag::LensModel).or_else(|| text(exif, Tag::LensMake)),
+        },
         gps: gps(exif),
         orientation: exif
             .get_field(Tag::Orientation, In::PRIMARY)

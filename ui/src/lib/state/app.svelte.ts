@@ -166,6 +166,16 @@ export class AppState {
     if (back && back.isConnected) queueMicrotask(() => back.focus());
   }
 
+  /** Pauses all background work, or resumes it when paused. */
+  async togglePause() {
+    try {
+      const r = this.paused.length > 0 ? await this.client.jobsResume([]) : await this.client.jobsPause([]);
+      this.paused = r.paused;
+    } catch (e) {
+      this.notify(e instanceof Error ? e.message : String(e), 'error');
+    }
+  }
+
   notify(text: string, kind: Toast['kind'] = 'info') {
     const id = ++this.toastId;
     this.toasts = [...this.toasts.slice(-3), { id, text, kind }];
