@@ -3,8 +3,9 @@
 
     python3 tools/dupcheck.py [--lines N] [PATH ...]
 
-Lines are compared trimmed; blank lines and lines of closing brackets
-alone are skipped (they repeat everywhere and carry no logic). Exits 1
+Lines are compared trimmed; blank lines, lines of closing brackets alone
+and import lines (`use`, `import`, `from … import`) are skipped: they
+repeat everywhere and carry no logic. Exits 1
 when a shared block is found, listing each once with both places. Used
 by the test command so that copied code does not creep back in.
 """
@@ -13,7 +14,7 @@ import subprocess
 import sys
 from collections import defaultdict
 
-TRIVIAL = re.compile(r"^[\s\}\)\];,]*$")
+TRIVIAL = re.compile(r"^([\s\}\)\];,]*|(pub )?use .*|import .*|from \S+ import .*)$")
 
 
 def files(paths):

@@ -331,8 +331,9 @@ impl ApiState {
         let mut slot = self.inner.worker.lock().unwrap_or_else(|p| p.into_inner());
         if slot.is_none() {
             let sink = bus_sink(&self.inner.bus, None);
+            let dir = self.library().dir().to_path_buf();
             *slot = Some(JobWorker::new(
-                self.library_dir().to_path_buf(),
+                dir,
                 self.model_slot()?,
                 sink,
             ));

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use serde::Serialize;
 use shoebox_engine::catalog::{PhotoTag, TagCount, TagDef};
 use shoebox_engine::tags::eval::EvalReport;
-use shoebox_engine::tags::verbs::TagChange;
+use shoebox_engine::library::TagChange;
 use shoebox_engine::tags::{
     Concept, RetagOptions, RetagReport, Vocabulary, XmpReport, XmpSettings,
 };
@@ -483,7 +483,7 @@ pub(crate) fn tag_changed(json: bool, change: &TagChange) -> Result<()> {
     }
     let (id, name) = (change.id, &change.name);
     match (change.action, change.was_on) {
-        (shoebox_engine::tags::verbs::TagAction::Add, _) => {
+        (shoebox_engine::library::TagAction::Add, _) => {
             println!("Tagged photo {id} with `{name}`.")
         }
         (_, true) => println!("Removed `{name}` from photo {id}; re-tagging will not put it back."),

@@ -14,7 +14,6 @@ pub mod paths;
 pub mod query;
 pub mod regular_file;
 pub mod search;
-pub mod settings;
 pub mod tags;
 
 pub use error::{EngineError, Result};

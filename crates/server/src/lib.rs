@@ -14,6 +14,7 @@
 //! docs/api.md.
 
 mod http;
+mod reply;
 mod static_files;
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};

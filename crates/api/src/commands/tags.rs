@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use shoebox_engine::tags::verbs::TagAction;
+use shoebox_engine::library::TagAction;
 
 use super::{to_value, NoArgs, Out};
 use crate::state::ApiState;

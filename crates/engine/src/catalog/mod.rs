@@ -20,6 +20,9 @@ use rusqlite::Connection;
 use crate::error::{EngineError, Result};
 
 pub use browse::{GridPhoto, MonthCount, PhotoFile, TaggedPhoto};
+/// The catalog's file name inside a library folder.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
+
 pub use changelog::{Changes, ViewChanges};
 pub use dupes::{
     merge_photo_metadata, DupeAction, DupeDecision, DupeFile, DupePhoto, PendingAction,

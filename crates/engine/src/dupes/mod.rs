@@ -36,7 +36,6 @@ pub mod report;
 pub mod resolve;
 pub mod suggest;
 pub mod unionfind;
-mod verbs;
 
 use serde::Serialize;
 

@@ -11,6 +11,8 @@ use crate::catalog::hex;
 pub const GRID_SIZE: u32 = 256;
 /// Large previews (photo view) fit in this box; made on first view.
 pub const PREVIEW_SIZE: u32 = 1024;
+/// The cache folder inside a library folder.
+pub const THUMBS_DIR: &str = "thumbs";
 const JPEG_QUALITY: u8 = 85;
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,6 @@ pub mod events;
 pub mod feed;
 pub mod handlers;
 mod runner;
-pub mod verbs;
 pub mod worker;
 
 use std::path::Path;

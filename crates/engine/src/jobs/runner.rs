@@ -45,7 +45,7 @@ impl Runner {
         Ok(Runner {
             catalog,
             library_dir: library_dir.to_path_buf(),
-            thumbs: ThumbCache::new(library_dir.join(crate::library::THUMBS_DIR)),
+            thumbs: ThumbCache::new(library_dir.join(crate::ingest::thumbs::THUMBS_DIR)),
             handlers: HashMap::new(),
             meters: HashMap::new(),
             events,

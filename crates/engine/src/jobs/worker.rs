@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use super::handlers::ModelSlot;
 use super::{EventSink, LiveEvent};
 use crate::ingest::watch::WatchConfig;
-use crate::Library;
+use crate::catalog::CATALOG_FILE;
 
 struct Shared {
     library_dir: PathBuf,
@@ -92,20 +92,22 @@ impl JobWorker {
     }
 
     fn run_once(&self) -> crate::Result<u64> {
-        let library = Library::open(&self.shared.library_dir)?;
+        let dir = &self.shared.library_dir;
         let model = self
             .shared
             .model
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        library.run_jobs(
-            model,
+        let mut runner = crate::live::standard_runner(
+            &dir.join(CATALOG_FILE),
+            dir,
             0,
             WatchConfig::default().settle,
+            model,
             Arc::clone(&self.shared.events),
-            &self.shared.stop,
-        )
+        )?;
+        runner.run_until_idle(&self.shared.stop)
     }
 
     /// Whether a pass is running.

@@ -16,7 +16,6 @@ pub mod eval;
 pub mod job;
 pub mod prototypes;
 pub mod scoring;
-pub mod verbs;
 pub mod vocab;
 pub mod xmp;
 

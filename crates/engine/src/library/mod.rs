@@ -18,10 +18,17 @@ use crate::search::{self, QueryVectors, SearchOptions, SearchResults, VectorInde
 use crate::tags;
 use shoebox_model::{DeviceChoice, ResolveOptions};
 
-pub use crate::jobs::verbs::LiveStatus;
+mod browse_verbs;
+mod dupe_verbs;
+mod job_verbs;
+pub mod settings;
+mod tag_verbs;
 
-pub const CATALOG_FILE: &str = "catalog.sqlite";
-pub const THUMBS_DIR: &str = "thumbs";
+pub use job_verbs::LiveStatus;
+pub use tag_verbs::{TagAction, TagChange};
+
+pub use crate::catalog::CATALOG_FILE;
+pub use crate::ingest::thumbs::THUMBS_DIR;
 
 pub struct Library {
     dir: PathBuf,

@@ -1,19 +1,19 @@
 //! The duplicate verbs of [`Library`].
 
-use super::resolve::{self, Resolution, UndoReport};
-use super::{
+use crate::dupes::resolve::{self, Resolution, UndoReport};
+use crate::dupes::{
     build_groups, BulkResolution, Decision, DuplicateReport, Group, GroupKind, Ignored, Params,
     Tier, TierCounts,
 };
 use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};
 use crate::jobs::Change;
-use crate::Library;
+use super::Library;
 
 /// The tier a group id belongs to (its first letter), so finding one
 /// group groups only its tier, not the whole library.
 fn tier_of(group_id: &str) -> Result<Tier> {
-    super::groups::tier_of_id(group_id)
+    crate::dupes::groups::tier_of_id(group_id)
         .ok_or_else(|| EngineError::GroupNotFound(group_id.to_string()))
 }
 
@@ -55,7 +55,7 @@ impl Library {
                 Some(model) if needs_vectors => Some(catalog.all_vectors(model.id)?),
                 _ => None,
             };
-            let checker = super::cropcheck::CropChecker::new(self.thumb_cache());
+            let checker = crate::dupes::cropcheck::CropChecker::new(self.thumb_cache());
             let check = |whole: &DupePhoto, source: &DupePhoto, region: usize| {
                 checker.check(whole, source, region)
             };

@@ -5,7 +5,8 @@
 //! runs where Settings said, as the app does.
 
 use crate::model::DeviceChoice;
-use crate::{Library, Result};
+use super::Library;
+use crate::Result;
 
 /// Catalog setting: the device chosen in Settings (`auto`, `cpu`, `cuda`, `metal`).
 pub const DEVICE_SETTING: &str = "model.device";

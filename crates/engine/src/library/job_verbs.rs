@@ -8,7 +8,7 @@ use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::jobs::handlers::ModelSlot;
 use crate::model::{DeviceChoice, ResolveOptions};
-use crate::Library;
+use super::Library;
 
 /// What `status` says about live work: the queue, the watcher, pauses.
 #[derive(Debug, Clone, serde::Serialize)]

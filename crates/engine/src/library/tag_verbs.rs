@@ -14,7 +14,7 @@ use crate::tags::{
     self, Calibration, RetagOptions, RetagProgress, RetagReport, TextEncoder, Vocabulary,
     XmpReport, XmpSettings,
 };
-use crate::Library;
+use super::Library;
 
 /// What the user did to a photo's tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
