@@ -13,6 +13,8 @@ APT_PACKAGES=(build-essential pkg-config util-linux libimage-exiftool-perl chrom
 # AppImage: `file` is used by the AppImage bundler).
 APT_PACKAGES+=(curl wget file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev
     libayatana-appindicator3-dev libxdo-dev)
+# The structure checks (tools/modcycles.py, tools/dupcheck.py).
+APT_PACKAGES+=(python3)
 # The desktop end-to-end test (tests/desktop): a virtual X server and the
 # WebKitGTK WebDriver that tauri-driver drives.
 APT_PACKAGES+=(xvfb xauth webkit2gtk-driver)

@@ -9,6 +9,12 @@ bash scripts/prereqs.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# Structure (docs/architecture.md, "Invariants"): no import cycle between
+# the top-level modules of a crate, and no block of 6+ lines copied
+# between files.
+python3 tools/modcycles.py
+python3 tools/dupcheck.py
+
 # The web UI: types, unit tests (transports mocked), the production build
 # (which also checks it runs under a `default-src 'self'` CSP).
 npm --prefix ui run check

@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
 use shoebox_engine::embed::LoadedModel;
-use shoebox_engine::ingest::watch::WatchConfig;
 use shoebox_engine::jobs::feed::ChangeFeed;
 use shoebox_engine::jobs::handlers::ModelSlot;
 use shoebox_engine::jobs::{EventSink, JobWorker, LiveEvent, KIND_EMBED, KIND_SCAN};
+use shoebox_engine::live::watch::WatchConfig;
 use shoebox_engine::live::{LiveEngine, LiveOptions};
 use shoebox_engine::model::{DeviceChoice, ResolveOptions};
 use shoebox_engine::Library;
@@ -332,11 +332,7 @@ impl ApiState {
         if slot.is_none() {
             let sink = bus_sink(&self.inner.bus, None);
             let dir = self.library().dir().to_path_buf();
-            *slot = Some(JobWorker::new(
-                dir,
-                self.model_slot()?,
-                sink,
-            ));
+            *slot = Some(JobWorker::new(dir, self.model_slot()?, sink));
         }
         slot.as_ref().expect("worker just made").kick();
         Ok(())

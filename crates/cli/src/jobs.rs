@@ -78,7 +78,7 @@ pub(crate) fn watch(library: &Library, cli: &Cli, args: &WatchArgs) -> Result<()
     use std::time::Duration;
     let model = model_slot(library, cli, args.no_embed)?;
     let opts = shoebox_engine::live::LiveOptions {
-        watch: shoebox_engine::ingest::watch::WatchConfig {
+        watch: shoebox_engine::live::watch::WatchConfig {
             debounce: Duration::from_millis(args.debounce_ms),
             settle: Duration::from_millis(args.settle_ms),
             max_watches: args.max_watches,
@@ -122,7 +122,7 @@ pub(crate) fn jobs_command(library: &Library, cli: &Cli, command: &JobsCommand) 
             let line = Arc::new(progress::LiveLine::new(json));
             let sink_line = Arc::clone(&line);
             let stop = cancel_on_ctrl_c();
-            let settle = shoebox_engine::ingest::watch::WatchConfig::default().settle;
+            let settle = shoebox_engine::ingest::live::SETTLE;
             let steps = library.run_jobs(
                 model,
                 0,

@@ -5,6 +5,7 @@
 mod dupes;
 mod jobs;
 mod library;
+mod loading;
 mod models;
 mod output;
 mod progress;

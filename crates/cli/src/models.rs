@@ -2,16 +2,16 @@
 //! and `doctor`.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 use shoebox_engine::embed::{EmbedOptions, EmbedReport, LoadedModel, ModelStatus};
-use shoebox_engine::model::{DownloadEvent, ResolveOptions};
+use shoebox_engine::model::ResolveOptions;
 use shoebox_engine::tags::RetagReport;
 use shoebox_engine::Library;
 
+use crate::loading::{load_model, resolve_with_progress};
 use crate::output::print_json;
 use crate::{cancel_on_ctrl_c, progress, Cli};
 
@@ -117,26 +117,6 @@ pub(crate) fn model_command(library: &Library, cli: &Cli, command: &ModelCommand
 
 pub(crate) fn show_doctor(library: &Library, cli: &Cli) -> Result<()> {
     doctor(cli.json, &doctor_report(library, cli))
-}
-
-/// Hugging Face settings from the environment, with a download bar.
-pub(crate) fn resolve_with_progress(json: bool) -> (ResolveOptions, Arc<progress::DownloadBar>) {
-    let bar = Arc::new(progress::DownloadBar::new(json));
-    let for_events = Arc::clone(&bar);
-    let opts = ResolveOptions::from_env()
-        .with_progress(move |e: DownloadEvent<'_>| for_events.on_event(e));
-    (opts, bar)
-}
-
-pub(crate) fn load_model(
-    library: &Library,
-    cli: &Cli,
-    spec: Option<&str>,
-) -> Result<shoebox_engine::embed::LoadedModel> {
-    let (opts, bar) = resolve_with_progress(cli.json);
-    let model = library.load_model(spec.or(cli.model.as_deref()), cli.device, &opts);
-    bar.finish();
-    Ok(model?)
 }
 
 pub(crate) fn doctor_report(library: &Library, cli: &Cli) -> Doctor {

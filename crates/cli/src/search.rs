@@ -5,7 +5,7 @@ use anyhow::Result;
 use shoebox_engine::search::{SearchOptions, SearchResults};
 use shoebox_engine::Library;
 
-use crate::models::load_model;
+use crate::loading::load_model;
 use crate::output::print_json;
 use crate::Cli;
 

@@ -6,14 +6,14 @@ use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
 use shoebox_engine::catalog::{PhotoTag, TagCount, TagDef};
-use shoebox_engine::tags::eval::EvalReport;
 use shoebox_engine::library::TagChange;
+use shoebox_engine::tags::eval::EvalReport;
 use shoebox_engine::tags::{
     Concept, RetagOptions, RetagReport, Vocabulary, XmpReport, XmpSettings,
 };
 use shoebox_engine::Library;
 
-use crate::models::load_model;
+use crate::loading::load_model;
 use crate::output::print_json;
 use crate::{cancel_on_ctrl_c, progress, Cli};
 

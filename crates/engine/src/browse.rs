@@ -206,5 +206,3 @@ pub(crate) fn dedup(mut ids: Vec<i64>) -> Vec<i64> {
     ids.dedup();
     ids
 }
-
-

@@ -14,6 +14,7 @@ pub mod paths;
 pub mod query;
 pub mod regular_file;
 pub mod search;
+pub mod sidecar;
 pub mod tags;
 
 pub use error::{EngineError, Result};

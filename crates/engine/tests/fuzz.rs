@@ -185,7 +185,7 @@ fn analyse(bytes: &[u8]) {
     };
     if let Ok(d) = decode::decode_reduced(data, data_fmt, decode::WORKING_EDGE) {
         let upright = decode::apply_orientation(d.image, 6);
-        let _ = shoebox_engine::dupes::quality::content(&upright, 6, d.width, d.height, "jpeg");
+        let _ = shoebox_engine::ingest::quality::content(&upright, 6, d.width, d.height, "jpeg");
         let _ = shoebox_engine::ingest::phash::crop_hashes(&upright);
     }
 }

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use shoebox_engine::catalog::Catalog;
 use shoebox_engine::dupes::Tier;
-use shoebox_engine::ingest::watch::WatchConfig;
 use shoebox_engine::jobs::{
     self, no_events, EventSink, JobContext, JobHandler, LiveEvent, Runner, Step,
 };
+use shoebox_engine::live::watch::WatchConfig;
 use shoebox_engine::live::LiveOptions;
 use shoebox_engine::model::DeviceChoice;
 use shoebox_engine::Result;
@@ -604,7 +604,7 @@ fn embeddings_and_tags_follow_ingest_through_the_queue() {
     write(&f.photos.join("other.jpg"), &jpeg(78));
     f.lib.enqueue_job(jobs::KIND_SCAN, "").unwrap();
     let c = catalog(&f);
-    let mut runner = shoebox_engine::live::standard_runner(
+    let mut runner = shoebox_engine::jobs::standard_runner(
         c.path(),
         f.lib.dir(),
         2,
@@ -667,7 +667,7 @@ fn files_still_being_written_in_a_new_folder_wait_until_they_settle() {
     let root = f.lib.folders().unwrap()[0].id;
     f.lib.prioritize_paths(&[(root, dir.clone())]).unwrap();
     let c = catalog(&f);
-    let mut runner = shoebox_engine::live::standard_runner(
+    let mut runner = shoebox_engine::jobs::standard_runner(
         c.path(),
         f.lib.dir(),
         1,

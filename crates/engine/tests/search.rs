@@ -88,7 +88,7 @@ fn library_with_vectors(vectors: &[Vec<f32>]) -> (Fixture, LoadedModel, Vec<i64>
     f.scan();
     let model = tiny_model(&f.lib);
     let ids: Vec<i64> = (0..vectors.len())
-        .map(|i| f.id(&format!("v{i:04}.jpg")))
+        .map(|i| f.id(format!("v{i:04}.jpg")))
         .collect();
     let rows: Vec<(i64, EmbedOutcome)> = ids
         .iter()

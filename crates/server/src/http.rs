@@ -71,7 +71,6 @@ impl Shared {
     }
 }
 
-
 /// Accepts connections until [`Shared::stop`] is set and `stopped` notified.
 pub(crate) async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));

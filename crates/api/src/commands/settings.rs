@@ -2,8 +2,8 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use shoebox_engine::model::DeviceChoice;
 use shoebox_engine::library::settings::DEVICE_CHOICES;
+use shoebox_engine::model::DeviceChoice;
 use shoebox_engine::tags::SidecarNaming;
 use shoebox_engine::{EngineError, Library};
 

@@ -165,7 +165,7 @@ impl Catalog {
                 stmt.execute(params![
                     paths::to_bytes(path),
                     root_id,
-                    crate::jobs::priority::INGEST,
+                    priority::INGEST,
                     now
                 ])?;
             }
@@ -383,7 +383,7 @@ impl Catalog {
         for row in rows {
             let (bytes, photo) = row?;
             let file = paths::from_bytes(&bytes);
-            if crate::tags::xmp::sidecar_candidates(&file)
+            if crate::sidecar::sidecar_candidates(&file)
                 .iter()
                 .any(|c| c == sidecar)
             {
@@ -432,4 +432,15 @@ impl Catalog {
         tx.commit()?;
         Ok((added, removed))
     }
+}
+
+/// Higher runs first: thumbnails, then embeddings, tags and duplicates;
+/// anything the user is looking at before all of them.
+pub mod priority {
+    pub const VISIBLE: i64 = 1000;
+    pub const INGEST: i64 = 400;
+    pub const SCAN: i64 = 300;
+    pub const EMBED: i64 = 200;
+    pub const TAGS: i64 = 100;
+    pub const DUPES: i64 = 50;
 }

@@ -29,6 +29,7 @@ pub use dupes::{
     RegionFacts, RegionWork, ResolutionStart, TrashedFile,
 };
 pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, ModelRow};
+pub use jobs::priority;
 pub use jobs::{unix_now, JobRow, WatchState};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use photos::{Capture, FileState, KnownFile, Location, NewPhoto, ScanWrite};

@@ -31,12 +31,12 @@ pub struct NewPhoto {
     pub orientation: u16,
     pub phash: Option<Vec<u8>>,
     pub pixel_hash: Option<[u8; 32]>,
-    /// Variance of the Laplacian at a 256 px short edge (see `dupes::quality`).
+    /// Variance of the Laplacian at a 256 px short edge (see `ingest::quality`).
     pub sharpness: Option<f32>,
     /// Perceptual hashes of sub-regions (see `ingest::phash::crop_hashes`).
     pub crop_hashes: Option<Vec<u8>>,
     /// Why the picture is too bare to match by hashes ('' when it is not;
-    /// see `dupes::quality::content`).
+    /// see `ingest::quality::content`).
     pub content: String,
     pub thumb_ready: bool,
 }

@@ -30,8 +30,7 @@
 pub mod cropcheck;
 pub mod groups;
 pub mod hashindex;
-pub mod job;
-pub mod quality;
+
 pub mod report;
 pub mod resolve;
 pub mod suggest;

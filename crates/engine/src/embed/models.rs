@@ -17,6 +17,13 @@ pub struct LoadedModel {
     pub device_info: DeviceInfo,
 }
 
+/// The model's text tower is what turns tag prompts into prototypes.
+impl crate::tags::TextEncoder for LoadedModel {
+    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        Ok(self.model.embed_texts(texts)?)
+    }
+}
+
 /// One line of `shoebox model list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelStatus {

@@ -218,8 +218,8 @@ impl Analyzer<'_> {
         let started = Instant::now();
         let phash = phash::perceptual_hash(&upright);
         let crop_hashes = phash::crop_hashes(&upright);
-        let sharpness = crate::dupes::quality::sharpness(&upright);
-        let content = crate::dupes::quality::content(
+        let sharpness = crate::ingest::quality::sharpness(&upright);
+        let content = crate::ingest::quality::content(
             &upright,
             orientation,
             decoded.width,

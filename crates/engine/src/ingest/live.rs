@@ -23,6 +23,10 @@ use super::analyze::{Analyzer, StageTimes};
 use super::thumbs::ThumbCache;
 use super::walk::{self, WalkItem};
 
+/// How long a file's size and modification time must stay the same
+/// before it is read (a copy in progress is left for later).
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(1000);
+
 /// What one batch of paths did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct PathsReport {

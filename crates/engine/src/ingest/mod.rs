@@ -7,11 +7,11 @@ pub mod journal;
 pub mod live;
 pub mod metadata;
 pub mod phash;
+pub mod quality;
 pub mod raw;
 pub mod scan;
 pub mod thumbs;
 pub mod walk;
-pub mod watch;
 
 pub use scan::{run_scan, ScanContext, ScanOptions, ScanProgress, ScanReport};
 

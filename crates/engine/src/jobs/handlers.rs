@@ -1,10 +1,12 @@
 //! The built-in job kinds: root reconcile (`scan`), watched paths
 //! (`ingest`), embeddings (`embed`) and re-tagging (`tags`); duplicate
-//! grouping (`dupes`) lives in `dupes::job`.
+//! grouping (`dupes`) lives in `jobs::dupes`.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::LiveEvent;
+use super::{EventSink, LiveEvent, Runner};
 use super::{
     JobContext, JobHandler, Step, KIND_DUPES, KIND_EMBED, KIND_INGEST, KIND_SCAN, KIND_TAGS,
 };
@@ -317,4 +319,28 @@ impl JobHandler for TagsHandler {
             Step::Done { items }
         })
     }
+}
+
+/// A runner with the built-in kinds (and the model's, when given).
+pub fn standard_runner(
+    catalog_path: &Path,
+    library_dir: &Path,
+    threads: usize,
+    settle: Duration,
+    model: Option<Arc<ModelSlot>>,
+    events: EventSink,
+) -> Result<Runner> {
+    let mut runner = Runner::new(catalog_path, library_dir, events)?;
+    runner.register(Box::new(ScanHandler { threads }));
+    runner.register(Box::new(IngestHandler { threads, settle }));
+    runner.register(Box::new(super::dupes::DupesHandler { threads }));
+    if let Some(model) = model {
+        runner.register(Box::new(EmbedHandler {
+            model: Arc::clone(&model),
+            batch_size: 0,
+            workers: 0,
+        }));
+        runner.register(Box::new(TagsHandler { model }));
+    }
+    Ok(runner)
 }

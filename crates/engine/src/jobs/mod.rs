@@ -9,6 +9,7 @@
 //! [`JobHandler`]; a queued job whose kind has no handler in this process
 //! simply waits.
 
+pub mod dupes;
 pub mod events;
 pub mod feed;
 pub mod handlers;
@@ -24,6 +25,7 @@ use crate::error::Result;
 use crate::ingest::thumbs::ThumbCache;
 
 pub use events::{no_events, Change, EventSink, LiveEvent, Meter};
+pub use handlers::standard_runner;
 pub use runner::Runner;
 pub use worker::JobWorker;
 
@@ -38,20 +40,11 @@ pub const KIND_INGEST: &str = "ingest";
 pub const KIND_EMBED: &str = "embed";
 /// Incremental re-tag after embedding.
 pub const KIND_TAGS: &str = "tags";
-/// Duplicate grouping (`dupes::job`): region hashes for photos that lack
+/// Duplicate grouping (`jobs::dupes`): region hashes for photos that lack
 /// them, then the groups per tier.
 pub const KIND_DUPES: &str = "dupes";
 
-/// Higher runs first: thumbnails, then embeddings, tags and duplicates;
-/// anything the user is looking at before all of them.
-pub mod priority {
-    pub const VISIBLE: i64 = 1000;
-    pub const INGEST: i64 = 400;
-    pub const SCAN: i64 = 300;
-    pub const EMBED: i64 = 200;
-    pub const TAGS: i64 = 100;
-    pub const DUPES: i64 = 50;
-}
+pub use crate::catalog::priority;
 
 /// The default priority of a kind.
 pub fn default_priority(kind: &str) -> i64 {

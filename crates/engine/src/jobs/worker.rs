@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use super::handlers::ModelSlot;
 use super::{EventSink, LiveEvent};
-use crate::ingest::watch::WatchConfig;
 use crate::catalog::CATALOG_FILE;
 
 struct Shared {
@@ -99,11 +98,11 @@ impl JobWorker {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let mut runner = crate::live::standard_runner(
+        let mut runner = super::standard_runner(
             &dir.join(CATALOG_FILE),
             dir,
             0,
-            WatchConfig::default().settle,
+            crate::ingest::live::SETTLE,
             model,
             Arc::clone(&self.shared.events),
         )?;

@@ -1,14 +1,14 @@
 //! The duplicate verbs of [`Library`].
 
+use super::Library;
+use crate::catalog::{DupeAction, DupePhoto};
 use crate::dupes::resolve::{self, Resolution, UndoReport};
 use crate::dupes::{
     build_groups, BulkResolution, Decision, DuplicateReport, Group, GroupKind, Ignored, Params,
     Tier, TierCounts,
 };
-use crate::catalog::{DupeAction, DupePhoto};
 use crate::error::{EngineError, Result};
 use crate::jobs::Change;
-use super::Library;
 
 /// The tier a group id belongs to (its first letter), so finding one
 /// group groups only its tier, not the whole library.

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use super::Library;
 use crate::catalog::Catalog;
 use crate::error::Result;
 use crate::jobs::handlers::ModelSlot;
 use crate::model::{DeviceChoice, ResolveOptions};
-use super::Library;
 
 /// What `status` says about live work: the queue, the watcher, pauses.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -100,7 +100,7 @@ impl Library {
         events: crate::jobs::EventSink,
         stop: &Arc<AtomicBool>,
     ) -> Result<u64> {
-        let mut runner = crate::live::standard_runner(
+        let mut runner = crate::jobs::standard_runner(
             self.catalog().path(),
             self.dir(),
             threads,

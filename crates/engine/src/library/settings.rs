@@ -4,8 +4,8 @@
 //! over the default. Every shell goes through here, so `shoebox embed`
 //! runs where Settings said, as the app does.
 
-use crate::model::DeviceChoice;
 use super::Library;
+use crate::model::DeviceChoice;
 use crate::Result;
 
 /// Catalog setting: the device chosen in Settings (`auto`, `cpu`, `cuda`, `metal`).

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::Library;
 use crate::browse::NamedTag;
 use crate::embed::LoadedModel;
 use crate::error::{EngineError, Result};
@@ -14,7 +15,6 @@ use crate::tags::{
     self, Calibration, RetagOptions, RetagProgress, RetagReport, TextEncoder, Vocabulary,
     XmpReport, XmpSettings,
 };
-use super::Library;
 
 /// What the user did to a photo's tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,7 +9,6 @@ use std::time::Instant;
 use super::scoring::weighted_mean;
 use super::vocab::Vocabulary;
 use crate::catalog::Catalog;
-use crate::embed::LoadedModel;
 use crate::error::Result;
 
 /// Bumped when the way prompts become a prototype changes.
@@ -22,12 +21,6 @@ const PROMPT_BATCH: usize = 64;
 /// test's deterministic encoder.
 pub trait TextEncoder {
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
-}
-
-impl TextEncoder for LoadedModel {
-    fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        Ok(self.model.embed_texts(texts)?)
-    }
 }
 
 /// The cache key of concept `i`'s text prototype: a hash of its prompts

@@ -8,11 +8,11 @@
 //! `Err(reason)`, never a panic.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::vocab::tag_key;
 use crate::error::{EngineError, Result};
@@ -28,62 +28,7 @@ const SUBJECT: &[u8] = b"dc:subject";
 const HIERARCHICAL: &[u8] = b"lr:hierarchicalSubject";
 const DIGIKAM_TAGS: &[u8] = b"digiKam:TagsList";
 
-/// How a sidecar is named next to `photo.jpg`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SidecarNaming {
-    /// `photo.jpg.xmp` (darktable, digiKam).
-    #[default]
-    Append,
-    /// `photo.xmp` (Lightroom, Capture One).
-    Replace,
-}
-
-impl std::str::FromStr for SidecarNaming {
-    type Err = EngineError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "append" => Ok(SidecarNaming::Append),
-            "replace" => Ok(SidecarNaming::Replace),
-            other => Err(EngineError::Invalid(format!(
-                "unknown sidecar naming `{other}`: use `append` (photo.jpg.xmp) or `replace` (photo.xmp)"
-            ))),
-        }
-    }
-}
-
-impl SidecarNaming {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SidecarNaming::Append => "append",
-            SidecarNaming::Replace => "replace",
-        }
-    }
-
-    pub fn sidecar_for(self, file: &Path) -> PathBuf {
-        match self {
-            SidecarNaming::Append => {
-                let mut name = file.as_os_str().to_os_string();
-                name.push(".xmp");
-                PathBuf::from(name)
-            }
-            SidecarNaming::Replace => file.with_extension("xmp"),
-        }
-    }
-}
-
-/// Both sidecar names a file may have, `photo.jpg.xmp` first.
-pub fn sidecar_candidates(file: &Path) -> Vec<PathBuf> {
-    let mut v = vec![
-        SidecarNaming::Append.sidecar_for(file),
-        SidecarNaming::Replace.sidecar_for(file),
-    ];
-    v.dedup();
-    // A name over 255 bytes cannot exist on any common file system, so a
-    // photo whose own name is near that limit simply has no such sidecar.
-    v.retain(|p| p != file && p.file_name().is_some_and(|n| n.len() <= 255));
-    v
-}
+pub use crate::sidecar::{sidecar_candidates, SidecarNaming};
 
 /// Keywords kept per photo (from all its sources together); a file with
 /// more is a mistake or an attack, and the rest are dropped with a warning.

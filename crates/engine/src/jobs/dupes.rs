@@ -67,9 +67,9 @@ fn region_facts(batch: &[RegionWork], threads: usize, cancel: &AtomicBool) -> Ve
                             match decode::load_upright(&w.path, decode::WORKING_EDGE, w.orientation) {
                                 Ok(image) => RegionFacts {
                                     photo_id: w.photo_id,
-                                    sharpness: super::quality::sharpness(&image),
+                                    sharpness: crate::ingest::quality::sharpness(&image),
                                     crop_hashes: phash::crop_hashes(&image),
-                                    content: super::quality::content(
+                                    content: crate::ingest::quality::content(
                                         &image,
                                         w.orientation,
                                         w.width,

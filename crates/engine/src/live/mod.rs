@@ -13,9 +13,11 @@ use crossbeam_channel::{unbounded, Sender};
 
 use crate::catalog::Catalog;
 use crate::error::{EngineError, Result};
-use crate::ingest::watch::{WatchConfig, Watcher};
-use crate::jobs::handlers::{EmbedHandler, IngestHandler, ModelSlot, ScanHandler, TagsHandler};
-use crate::jobs::{priority, EventSink, JobHandler, LiveEvent, Runner, KIND_SCAN};
+pub mod watch;
+
+use crate::jobs::handlers::ModelSlot;
+use crate::jobs::{priority, EventSink, JobHandler, LiveEvent, KIND_SCAN};
+use watch::{WatchConfig, Watcher};
 
 /// Heartbeat of a running live engine, for `status` in other processes.
 pub const SETTING_HEARTBEAT: &str = "live.heartbeat";
@@ -52,30 +54,6 @@ pub struct LiveEngine {
     wake: Sender<()>,
     threads: Vec<JoinHandle<Result<()>>>,
     events: EventSink,
-}
-
-/// A runner with the built-in kinds (and the model's, when given).
-pub fn standard_runner(
-    catalog_path: &Path,
-    library_dir: &Path,
-    threads: usize,
-    settle: Duration,
-    model: Option<Arc<ModelSlot>>,
-    events: EventSink,
-) -> Result<Runner> {
-    let mut runner = Runner::new(catalog_path, library_dir, events)?;
-    runner.register(Box::new(ScanHandler { threads }));
-    runner.register(Box::new(IngestHandler { threads, settle }));
-    runner.register(Box::new(crate::dupes::job::DupesHandler { threads }));
-    if let Some(model) = model {
-        runner.register(Box::new(EmbedHandler {
-            model: Arc::clone(&model),
-            batch_size: 0,
-            workers: 0,
-        }));
-        runner.register(Box::new(TagsHandler { model }));
-    }
-    Ok(runner)
 }
 
 impl LiveEngine {
@@ -138,7 +116,7 @@ impl LiveEngine {
                 std::thread::Builder::new()
                     .name("shoebox-jobs".into())
                     .spawn(move || {
-                        let mut runner = standard_runner(
+                        let mut runner = crate::jobs::standard_runner(
                             &catalog_path,
                             &library_dir,
                             threads_n,

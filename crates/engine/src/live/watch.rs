@@ -36,7 +36,7 @@ use crate::error::Result;
 use crate::jobs::{priority, EventSink, LiveEvent, KIND_INGEST, KIND_SCAN};
 use crate::paths;
 
-use super::live::hidden_below;
+use crate::ingest::live::hidden_below;
 
 #[derive(Debug, Clone)]
 pub struct WatchConfig {
@@ -57,7 +57,7 @@ impl Default for WatchConfig {
     fn default() -> Self {
         WatchConfig {
             debounce: Duration::from_millis(500),
-            settle: Duration::from_millis(1000),
+            settle: crate::ingest::live::SETTLE,
             max_watches: None,
             poll_interval: Duration::from_secs(60),
             root_check: Duration::from_secs(2),
