@@ -61,9 +61,10 @@ impl EmbedBar {
         }
     }
 
-    pub fn update(&self, p: &EmbedProgress) {
+    pub fn update(&self, e: &EmbedProgress) {
+        let p = &e.progress;
         self.bar.set_length(p.total);
-        self.bar.set_position(p.done + p.failed);
+        self.bar.set_position(p.done);
         let eta = p
             .eta_seconds
             .map(|s| {
@@ -192,21 +193,17 @@ impl LiveLine {
         }
         let mut s = self.state.lock().expect("not poisoned");
         match e {
-            LiveEvent::Progress {
-                kind,
-                done,
-                total,
-                rate,
-                eta_seconds,
-            } => {
+            LiveEvent::Progress { kind, progress: p } => {
                 s.idle = false;
-                if done >= total {
+                if p.done >= p.total {
                     s.progress.remove(kind);
                 } else {
-                    let eta = eta_seconds.map_or("?".to_string(), |e| format!("{e:.0}s"));
+                    let eta = p
+                        .eta_seconds
+                        .map_or("?".to_string(), |e| format!("{e:.0}s"));
                     s.progress.insert(
                         kind.clone(),
-                        format!("{kind} {done}/{total} {rate:.1}/s eta {eta}"),
+                        format!("{kind} {}/{} {:.1}/s eta {eta}", p.done, p.total, p.rate),
                     );
                 }
             }

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod library;
 pub mod live;
 pub mod paths;
+pub mod progress;
 pub mod query;
 pub mod regular_file;
 pub mod search;

@@ -115,6 +115,7 @@ fn cancelled_job_keeps_its_work_and_the_next_run_finishes() {
     let report = f
         .lib
         .embed(&model, &opts, &|p| {
+            let p = &p.progress;
             seen.lock().unwrap().push((p.done, p.total, p.eta_seconds));
             cancel.store(true, Ordering::SeqCst);
         })

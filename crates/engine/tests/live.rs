@@ -112,9 +112,9 @@ fn queue_runs_by_priority_coalesces_and_reports_progress() {
     let high: Vec<_> = seen
         .iter()
         .filter_map(|e| match e {
-            LiveEvent::Progress {
-                kind, done, total, ..
-            } if kind == "high" => Some((*done, *total)),
+            LiveEvent::Progress { kind, progress } if kind == "high" => {
+                Some((progress.done, progress.total))
+            }
             _ => None,
         })
         .collect();

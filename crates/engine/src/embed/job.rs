@@ -34,12 +34,12 @@ pub struct EmbedOptions {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EmbedProgress {
-    pub done: u64,
-    pub total: u64,
+    /// Photos handled (embedded or failed) of the total.
+    #[serde(flatten)]
+    pub progress: crate::progress::Progress,
+    /// Photos embedded (the rest of `progress.done` failed).
+    pub embedded: u64,
     pub failed: u64,
-    /// Photos per second since the job started.
-    pub rate: f64,
-    pub eta_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -211,15 +211,10 @@ pub fn run_embed_job(
                 }
             }
             results.clear();
-            let secs = started.elapsed().as_secs_f64();
-            let rate = (done + failed) as f64 / secs.max(1e-9);
-            let left = total.saturating_sub(done + failed);
             on_progress(&EmbedProgress {
-                done,
-                total,
+                progress: crate::progress::Progress::since(started, done + failed, total, false),
+                embedded: done,
                 failed,
-                rate,
-                eta_seconds: (rate > 0.0).then(|| left as f64 / rate),
             });
             Ok(())
         };

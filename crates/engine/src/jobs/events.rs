@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::progress::Progress;
+
 /// Everything the live engine tells its shell.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -16,10 +18,8 @@ pub enum LiveEvent {
     /// current burst; `eta_seconds` is null until there is a rate.
     Progress {
         kind: String,
-        done: u64,
-        total: u64,
-        rate: f64,
-        eta_seconds: Option<f64>,
+        #[serde(flatten)]
+        progress: crate::progress::Progress,
     },
     /// A job step failed; `retry` says whether it will be tried again.
     JobFailed {
@@ -97,18 +97,9 @@ impl Meter {
     pub fn event(&mut self, n: u64, remaining: u64) -> LiveEvent {
         let started = *self.started.get_or_insert_with(Instant::now);
         self.done += n;
-        let secs = started.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.done as f64 / secs
-        } else {
-            0.0
-        };
         let event = LiveEvent::Progress {
             kind: self.kind.clone(),
-            done: self.done,
-            total: self.done + remaining,
-            rate,
-            eta_seconds: (rate > 0.0).then(|| remaining as f64 / rate),
+            progress: Progress::since(started, self.done, self.done + remaining, false),
         };
         if remaining == 0 {
             self.started = None;
@@ -125,26 +116,28 @@ mod tests {
     #[test]
     fn meter_counts_a_burst_and_resets() {
         let mut m = Meter::new("ingest");
-        match m.event(3, 7) {
-            LiveEvent::Progress { done, total, .. } => assert_eq!((done, total), (3, 10)),
+        let progress = |e: LiveEvent| match e {
+            LiveEvent::Progress { progress, .. } => progress,
             e => panic!("{e:?}"),
-        }
-        match m.event(7, 0) {
-            LiveEvent::Progress {
-                done,
-                total,
-                eta_seconds,
-                ..
-            } => {
-                assert_eq!((done, total), (10, 10));
-                assert!(eta_seconds.is_none_or(|e| e == 0.0));
-            }
-            e => panic!("{e:?}"),
-        }
-        match m.event(1, 1) {
-            LiveEvent::Progress { done, total, .. } => assert_eq!((done, total), (1, 2)),
-            e => panic!("{e:?}"),
-        }
+        };
+        let p = progress(m.event(3, 7));
+        assert_eq!((p.done, p.total), (3, 10));
+        let p = progress(m.event(7, 0));
+        assert_eq!((p.done, p.total), (10, 10));
+        assert!(p.eta_seconds.is_none_or(|e| e == 0.0));
+        let p = progress(m.event(1, 1));
+        assert_eq!((p.done, p.total), (1, 2));
+        // The JSON every shell gets keeps its flat shape.
+        let json = serde_json::to_value(LiveEvent::Progress {
+            kind: "scan".into(),
+            progress: p,
+        })
+        .unwrap();
+        assert_eq!(json["event"], "progress");
+        assert_eq!(
+            (json["done"].as_u64(), json["total"].as_u64()),
+            (Some(1), Some(2))
+        );
     }
 
     #[test]

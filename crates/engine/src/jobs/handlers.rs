@@ -16,6 +16,7 @@ use crate::error::{EngineError, Result};
 use crate::ingest::analyze::StageTimes;
 use crate::ingest::live::LiveIngest;
 use crate::ingest::{run_scan, ScanContext, ScanOptions, ScanProgress};
+use crate::progress::Progress;
 
 /// Watched paths handled per step.
 pub const INGEST_STEP: usize = 256;
@@ -79,15 +80,9 @@ impl JobHandler for ScanHandler {
                 return;
             }
             *last = std::time::Instant::now();
-            let secs = started.elapsed().as_secs_f64();
-            let rate = p.processed as f64 / secs.max(1e-3);
-            let left = p.discovered.saturating_sub(p.processed);
             (cx.events)(&LiveEvent::Progress {
                 kind: KIND_SCAN.to_string(),
-                done: p.processed,
-                total: p.discovered,
-                rate,
-                eta_seconds: (!p.walking && rate > 0.0).then(|| left as f64 / rate),
+                progress: Progress::since(started, p.processed, p.discovered, p.walking),
             });
         };
         let report = run_scan(&ctx, &roots, &opts, &on_progress)?;
