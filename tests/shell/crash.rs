@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::harness::{kill_after, stdout_of, Shell};
+use crate::harness::{kill_after, kill_repeatedly, stdout_of, Shell};
 use crate::support::*;
 
 #[test]
@@ -26,17 +26,12 @@ fn kill_during_scan_leaves_a_consistent_catalog() {
     let run = |args: &[&str]| env.run(args);
     env.ok(&["add", env.photos_arg()]);
 
-    let mut killed_mid_scan = 0;
-    for delay_ms in [150u64, 400, 250, 700, 100] {
-        let mut scan = env.command(&["scan", "--threads", "2"]);
-        if kill_after(&mut scan, Duration::from_millis(delay_ms)) {
-            killed_mid_scan += 1;
-        }
-    }
-    assert!(
-        killed_mid_scan > 0,
-        "every scan finished before it could be killed; make the test set larger"
+    let (killed_mid_scan, _) = kill_repeatedly(
+        || env.command(&["scan", "--threads", "2"]),
+        5,
+        Duration::from_millis(400),
     );
+    assert!(killed_mid_scan > 0, "no kill landed while a scan ran");
 
     let out = run(&["scan", "--json"]);
     assert!(

@@ -166,3 +166,26 @@ pub fn kill_after(command: &mut Command, delay: Duration) -> bool {
     child.wait().unwrap();
     running
 }
+
+/// Runs `command()` and kills it with SIGKILL after a delay until `wanted`
+/// kills landed while it ran (at most `4 * wanted` runs). Whenever a run
+/// finishes first, the next delay is halved, so a fast machine gets its
+/// kills too: the test waits for the event, it does not race the clock.
+/// Returns (kills that landed, runs that finished first).
+pub fn kill_repeatedly(
+    mut command: impl FnMut() -> Command,
+    wanted: usize,
+    first_delay: Duration,
+) -> (usize, usize) {
+    let (mut landed, mut finished) = (0, 0);
+    let mut delay = first_delay;
+    while landed < wanted && landed + finished < 4 * wanted {
+        if kill_after(&mut command(), delay) {
+            landed += 1;
+        } else {
+            finished += 1;
+            delay /= 2;
+        }
+    }
+    (landed, finished)
+}
