@@ -419,3 +419,73 @@ fn resolving_survives_kill_9_inside_the_move_phase() {
     }
     eprintln!("{inside} kills inside the move phase in {cycles} cycles (span {span:?})");
 }
+
+/// Found by the kill test above (this session): a kill while the trash
+/// wrote a file's `.trashinfo` left a record cut short after `Path=`;
+/// reconcile kept it (it matched neither "empty" nor "names this path"),
+/// and the trash held a record without a file forever. The state such a
+/// kill leaves is built here exactly: the resolution's intent in the
+/// catalog (its process gone), the file still in place, the record cut
+/// short. The next command reconciles it away.
+#[test]
+fn a_trash_record_cut_short_by_a_kill_is_removed() {
+    let env = Env::new();
+    let jpeg = crate::support::encode_jpeg(&crate::support::synthetic(64, 48, 22), 90);
+    let copy = env.photos.join("copy-1.jpg");
+    std::fs::write(env.photos.join("copy-0.jpg"), &jpeg).unwrap();
+    std::fs::write(&copy, &jpeg).unwrap();
+    env.ok(&["add", env.photos_arg()]);
+    env.ok(&["scan"]);
+    let id = env.json(&["info", copy.to_str().unwrap()])["id"]
+        .as_i64()
+        .unwrap();
+    {
+        let catalog =
+            shoebox_engine::catalog::Catalog::open(&env.library.join("catalog.sqlite")).unwrap();
+        let hash: Vec<u8> = catalog
+            .connection()
+            .query_row("SELECT hash FROM photos WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap();
+        let files = [(
+            copy.clone(),
+            copy.display().to_string(),
+            <[u8; 32]>::try_from(hash).unwrap(),
+            jpeg.len() as u64,
+        )];
+        let action = catalog
+            .begin_dupe_resolution(&shoebox_engine::catalog::ResolutionStart {
+                group_id: "c-test",
+                tier: "exact",
+                kept_photo: id,
+                kept_path: "copy-0.jpg",
+                reason: "test",
+                files: &files,
+            })
+            .unwrap();
+        // The resolving process is gone (no pid is this large).
+        catalog
+            .connection()
+            .execute(
+                "UPDATE dupe_actions SET owner_pid = 2147483646 WHERE id = ?1",
+                [action],
+            )
+            .unwrap();
+    }
+    let info = env.data_home.join("Trash/info");
+    std::fs::create_dir_all(&info).unwrap();
+    std::fs::create_dir_all(env.trash_files()).unwrap();
+    let record = info.join("copy-1.jpg.trashinfo");
+    std::fs::write(&record, "[Trash Info]\nPath=").unwrap();
+
+    env.json(&["dupes", "history"]);
+    assert!(
+        !record.exists(),
+        "the cut-short record is still in the trash"
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        jpeg,
+        "the file stays in place"
+    );
+    assert!(trash_entries(&env).is_empty(), "{:?}", trash_entries(&env));
+}

@@ -1,5 +1,5 @@
-//! The event bus: every event (the engine's `LiveEvent`s and the API's own
-//! `changed` and `download` events) goes to every subscriber as JSON. The
+//! The event bus: every event (the engine's `LiveEvent`s, `changed` and
+//! `download` included) goes to every subscriber as JSON. The
 //! HTTP server streams a subscription as server-sent events; the Tauri
 //! shell emits it as the window event `shoebox://event`.
 
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Events are dropped for a subscriber that has this many unread (a
 /// stalled browser tab must not grow memory without bound).
@@ -56,15 +56,6 @@ impl EventBus {
             .retain(|tx| tx.len() >= MAX_BACKLOG || tx.send(event.clone()).is_ok());
     }
 
-    /// `{"event": "changed", "what": what}` (with `ids` when given).
-    pub fn changed(&self, what: &str, ids: Option<&[i64]>) {
-        let mut event = json!({"event": "changed", "what": what});
-        if let Some(ids) = ids {
-            event["ids"] = json!(ids);
-        }
-        self.emit(event);
-    }
-
     /// The last progress event of each job kind still at work.
     pub fn progress(&self) -> Vec<Value> {
         self.progress
@@ -83,6 +74,7 @@ impl EventBus {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn every_subscriber_gets_events_and_progress_is_remembered() {
@@ -96,7 +88,7 @@ mod tests {
         bus.emit(json!({"event": "idle", "paused": []}));
         assert!(bus.progress().is_empty());
         drop(a);
-        bus.changed("tags", Some(&[3]));
+        bus.emit(json!({"event": "changed", "what": "tags", "ids": [3]}));
         assert_eq!(bus.subscriber_count(), 1);
         assert_eq!(b.recv().unwrap()["event"], "idle");
         assert_eq!(b.recv().unwrap()["ids"], json!([3]));

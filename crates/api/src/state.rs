@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use shoebox_engine::embed::LoadedModel;
+use shoebox_engine::jobs::download::Downloads;
 use shoebox_engine::jobs::feed::ChangeFeed;
 use shoebox_engine::jobs::handlers::ModelSlot;
 use shoebox_engine::jobs::{EventSink, JobWorker, LiveEvent, KIND_EMBED, KIND_SCAN};
@@ -50,15 +51,6 @@ impl ApiOptions {
     }
 }
 
-/// A model download in flight (or just ended).
-pub(crate) struct Download {
-    pub name: String,
-    pub cancel: Arc<AtomicBool>,
-    /// The last `download` event.
-    pub last: Value,
-    pub running: bool,
-}
-
 pub(crate) struct Inner {
     pub opts: ApiOptions,
     /// The library the commands use (one connection; commands take turns).
@@ -70,7 +62,8 @@ pub(crate) struct Inner {
     pub model: Mutex<Option<Arc<LoadedModel>>>,
     /// Shared with engine threads (their event sinks hold it, not the state).
     pub bus: Arc<EventBus>,
-    pub download: Mutex<Option<Download>>,
+    /// Model downloads (one at a time).
+    downloads: Arc<Downloads>,
     /// The live engine (watcher + job runner), when the shell started it.
     pub live: Mutex<Option<LiveEngine>>,
     /// The live engine's model slot, shared with search.
@@ -109,7 +102,7 @@ impl ApiState {
                 images: Mutex::new(images),
                 model: Mutex::new(None),
                 bus,
-                download: Mutex::new(None),
+                downloads: Downloads::new(),
                 live: Mutex::new(None),
                 live_model: Mutex::new(None),
                 restarting: Arc::new(AtomicBool::new(false)),
@@ -130,6 +123,16 @@ impl ApiState {
     /// The event bus: subscribe to stream events to a client.
     pub fn events(&self) -> &EventBus {
         &self.inner.bus
+    }
+
+    /// Model downloads of this process.
+    pub(crate) fn downloads(&self) -> &Arc<Downloads> {
+        &self.inner.downloads
+    }
+
+    /// A sink that sends engine events to every client.
+    pub(crate) fn engine_events(&self) -> EventSink {
+        bus_sink(&self.inner.bus, None)
     }
 
     pub(crate) fn library(&self) -> MutexGuard<'_, Library> {

@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{to_value, NoArgs, Out, PhotoId};
-use crate::error::ApiError;
 use crate::state::ApiState;
 
 pub(super) fn status(state: &ApiState, _: NoArgs) -> Out {
@@ -87,18 +86,7 @@ pub(super) fn reveal(state: &ApiState, a: PhotoId) -> Out {
 }
 
 pub(super) fn folders(state: &ApiState, _: NoArgs) -> Out {
-    let library = state.library();
-    let watch = library.live_status()?.watch;
-    let folders: Vec<Value> = library
-        .folders()?
-        .into_iter()
-        .map(|r| {
-            let mut v = to_value(&r)?;
-            v["watch"] = json!(watch.iter().find(|w| w.root_id == r.id).map(|w| &w.mode));
-            Ok(v)
-        })
-        .collect::<Result<_, ApiError>>()?;
-    Ok(json!({"folders": folders}))
+    Ok(json!({"folders": to_value(state.library().folder_states()?)?}))
 }
 
 #[derive(Deserialize)]

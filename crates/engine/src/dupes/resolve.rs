@@ -390,7 +390,7 @@ fn purge(entries: &[&TrashEntry]) -> usize {
 }
 
 /// What a move of `path` killed half way leaves in the home trash, removed:
-/// a `.trashinfo` left empty (killed between creating and writing it; the
+/// a `.trashinfo` left empty or cut short (killed while writing it; the
 /// trash ignores it forever), and a record of `path` whose file in the
 /// trash is missing or an empty placeholder (the trash's own listing skips
 /// a record without its file). Only called while `path` is in place.
@@ -438,7 +438,10 @@ fn remove_blank_records(path: &Path) -> usize {
         let placeholder_empty = placeholder
             .symlink_metadata()
             .map_or(true, |m| m.is_file() && m.len() == 0);
-        if record.is_empty() || (names_path && placeholder_empty) {
+        // Killed while the record was being written: it ends before its
+        // last line (the trash writes `DeletionDate=` after `Path=`).
+        let incomplete = !record.lines().any(|l| l.starts_with("DeletionDate="));
+        if record.is_empty() || ((names_path || incomplete) && placeholder_empty) {
             let _ = std::fs::remove_file(&placeholder);
             if std::fs::remove_file(entry.path()).is_ok() {
                 removed += 1;

@@ -48,6 +48,8 @@ pub enum LiveEvent {
     },
     /// The live engine stopped (Ctrl-C or a shell closing it).
     Stopped,
+    /// A model download's progress and end.
+    Download(super::download::DownloadState),
 }
 
 /// The one callback type every shell passes in.

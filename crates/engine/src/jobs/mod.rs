@@ -9,6 +9,7 @@
 //! [`JobHandler`]; a queued job whose kind has no handler in this process
 //! simply waits.
 
+pub mod download;
 pub mod dupes;
 pub mod events;
 pub mod feed;

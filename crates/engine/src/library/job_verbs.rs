@@ -141,3 +141,31 @@ impl Library {
         })))
     }
 }
+
+/// A library folder and how the running engine follows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FolderState {
+    #[serde(flatten)]
+    pub root: crate::catalog::Root,
+    /// `native`, `polling` or `offline`; `None` when nothing watches.
+    pub watch: Option<String>,
+}
+
+impl Library {
+    /// The folders with how each is followed (what the app's folder list
+    /// shows).
+    pub fn folder_states(&self) -> Result<Vec<FolderState>> {
+        let watch = self.live_status()?.watch;
+        Ok(self
+            .folders()?
+            .into_iter()
+            .map(|root| FolderState {
+                watch: watch
+                    .iter()
+                    .find(|w| w.root_id == root.id)
+                    .map(|w| w.mode.clone()),
+                root,
+            })
+            .collect())
+    }
+}

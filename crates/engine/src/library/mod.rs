@@ -24,7 +24,7 @@ mod job_verbs;
 pub mod settings;
 mod tag_verbs;
 
-pub use job_verbs::LiveStatus;
+pub use job_verbs::{FolderState, LiveStatus};
 pub use tag_verbs::{TagAction, TagChange};
 
 pub use crate::catalog::CATALOG_FILE;
