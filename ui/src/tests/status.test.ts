@@ -40,6 +40,21 @@ describe('status', () => {
     expect(screen.getByTestId('status-progress')).toHaveTextContent('Scanning folders 5 / 50 · estimating…');
   });
 
+  it('the status screen says which folder is watched how, in the API shape', async () => {
+    const { app } = makeApp({
+      status: () => status({
+        live: {
+          running: true, paused: [], queued_paths: 0, progress: [], jobs: [],
+          watch: [{ root_id: 1, path: '/home/me/Pictures', mode: 'native', reason: null, updated_at: '2026-12-07T10:00:00Z' }],
+        },
+      }),
+    });
+    await app.start();
+    renderWith(StatusScreen, app);
+    await waitFor(() => expect(screen.getByText('/home/me/Pictures')).toBeInTheDocument());
+    expect(screen.getByText('/home/me/Pictures').closest('li')).toHaveTextContent('/home/me/Pictures: native');
+  });
+
   it('the status screen lists counts, jobs and per-file errors', async () => {
     const { app, transport } = makeApp({
       status: () => status({ errors: 2, warnings: 1 }),
@@ -59,7 +74,7 @@ describe('status', () => {
     await fireEvent.change(within(panel).getByRole('combobox'), { target: { value: 'unsupported' } });
     await flush();
     expect(within(panel).getAllByRole('row')).toHaveLength(2);
-    expect(screen.getByTestId('status-counts')).toHaveTextContent('2 errors · 1 warnings');
+    expect(screen.getByTestId('status-counts')).toHaveTextContent('2 errors · 1 warning');
     transport.emit({ event: 'progress', kind: 'scan', done: 3, total: 9, rate: 1.5, eta_seconds: 4 });
     await flush();
     expect(screen.getByTestId('job-scan')).toHaveTextContent('3 / 9');

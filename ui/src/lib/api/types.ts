@@ -31,7 +31,8 @@ export interface LiveState {
   queued_paths: number;
   progress: Progress[];
   jobs: { kind: string; key: string; state: string; [k: string]: unknown }[];
-  watch: { root: string; mode: string; reason: string | null }[];
+  /** How each folder is followed (docs/api.md, `status` → `live.watch`). */
+  watch: { root_id: number; path: string; mode: string; reason: string | null; updated_at: string }[];
 }
 
 export interface Status {

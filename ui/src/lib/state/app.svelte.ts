@@ -190,6 +190,10 @@ export class AppState {
 /** "1,234" */
 export const fmtInt = (n: number | null | undefined) => (n ?? 0).toLocaleString('en-US');
 
+/** "1 photo", "2,000 photos": a count with its noun, singular when it is one. */
+export const fmtCount = (n: number | null | undefined, noun: string, plural = `${noun}s`) =>
+  `${fmtInt(n)} ${n === 1 ? noun : plural}`;
+
 export function fmtBytes(n: number | null | undefined): string {
   if (n == null) return '—';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
