@@ -77,6 +77,31 @@ describe('first run', () => {
     expect(app.route.screen).toBe('library');
   });
 
+  it('an offline download failure stays, in words for this screen', async () => {
+    const { app, transport } = setup();
+    await fireEvent.input(await screen.findByLabelText('Folder path'), { target: { value: '/home/me/Pictures' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add folder' }));
+    await flush();
+    const next = screen.getByRole('button', { name: 'Next: the model' });
+    await waitFor(() => expect(next).toBeEnabled());
+    await fireEvent.click(next);
+    await fireEvent.click(await screen.findByRole('button', { name: 'Download (605 MB)' }));
+    await flush();
+    transport.emit({
+      event: 'download', name: NAME, state: 'failed', file: null, done_bytes: 0, total_bytes: null,
+      error: `${NAME} is not in the cache and the network is off (HF_HUB_OFFLINE). To use it without network access, download config.json, … from https://huggingface.co/${NAME} into one directory and pass --model DIR (or set SHOEBOX_MODEL=DIR).`,
+    });
+    await flush();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Download failed:');
+    expect(alert).toHaveTextContent('add a model folder from disk');
+    expect(alert.textContent).not.toMatch(/--model|SHOEBOX_MODEL|\.\.|resumes/);
+    // A status refresh does not wipe it.
+    await app.refreshStatus();
+    await flush();
+    expect(screen.getByRole('alert')).toHaveTextContent('Download failed:');
+  });
+
   it('can continue without a model', async () => {
     const { app, transport } = setup();
     await screen.findByRole('heading', { name: 'Welcome to Shoebox' });

@@ -81,3 +81,18 @@ describe('status', () => {
     expect(screen.getByTestId('job-scan')).toHaveTextContent('1.5 per second');
   });
 });
+
+describe('a download that failed', () => {
+  it('keeps its error when the status is refreshed', async () => {
+    const { app } = makeApp({ status: () => status({}) });
+    await app.start();
+    app.onEvent({ event: 'download', name: 'm', state: 'failed', file: null, done_bytes: 0, total_bytes: null, error: 'offline: no network' });
+    await app.refreshStatus();
+    expect(app.download?.state).toBe('failed');
+    expect(app.download?.error).toBe('offline: no network');
+    // A download in flight still follows the status.
+    app.onEvent({ event: 'download', name: 'm', state: 'running', file: null, done_bytes: 0, total_bytes: null, error: null });
+    await app.refreshStatus();
+    expect(app.download).toBeNull();
+  });
+});

@@ -97,7 +97,10 @@ export class AppState {
       for (const p of s.live?.progress ?? []) prog[p.kind] = p;
       this.progress = prog;
       this.paused = s.live?.paused ?? [];
-      this.download = s.download ?? null;
+      // The status knows only a download in flight. One that ended stays
+      // (a failure with its reason) until the user acts: a new download
+      // replaces it.
+      if (s.download || this.download?.state === 'running') this.download = s.download ?? null;
     } catch (e) {
       this.connected = false;
       this.notify(e instanceof Error ? e.message : String(e), 'error');
