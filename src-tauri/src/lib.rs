@@ -107,6 +107,50 @@ fn no_arguments(name: &str, args: &Value) -> Result<(), ApiError> {
     }
 }
 
+/// What `shoebox-desktop --help` prints.
+const USAGE: &str = "\
+Shoebox, the desktop app: a private, offline photo organizer.
+
+Usage: shoebox-desktop [--help | --version]
+
+The library is SHOEBOX_LIBRARY, else the platform's data folder.
+SHOEBOX_MODEL and SHOEBOX_DEVICE choose the model and the device;
+SHOEBOX_LOG sets the log level. `shoebox --help` lists the command line,
+and `shoebox serve` shows the same app in a browser.";
+
+/// Answers the command line before anything starts: `Some(exit code)` when
+/// the app should not open (help, version, no display). Other arguments
+/// are left alone: WebKit's WebDriver starts the app with `--automation`.
+pub fn answer_without_window(args: impl Iterator<Item = String>) -> Option<i32> {
+    for arg in args {
+        match arg.as_str() {
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Some(0);
+            }
+            "--version" | "-V" => {
+                println!("shoebox-desktop {}", env!("CARGO_PKG_VERSION"));
+                return Some(0);
+            }
+            _ => {}
+        }
+    }
+    if cfg!(target_os = "linux") && !has_display() {
+        eprintln!(
+            "shoebox-desktop: no display to open a window on (DISPLAY and WAYLAND_DISPLAY are \
+             unset); on a machine without a screen, `shoebox serve` shows the app in a browser"
+        );
+        return Some(1);
+    }
+    None
+}
+
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()))
+}
+
 /// Where the library lives: `SHOEBOX_LIBRARY`, else the platform's data
 /// folder (as the CLI does).
 pub fn library_dir() -> Result<std::path::PathBuf, shoebox_engine::EngineError> {
