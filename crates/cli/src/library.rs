@@ -133,6 +133,12 @@ pub fn status(
         None => println!("Embedded: none yet (`shoebox embed`)"),
     }
     println!("Errors:   {}", counts.errors);
+    if counts.unsupported > 0 {
+        println!(
+            "Not supported yet: {} (`shoebox errors` lists them)",
+            counts.unsupported
+        );
+    }
     println!("Warnings: {}", counts.warnings);
     println!("Offline:  {}", counts.offline);
     println!("Folders:");

@@ -487,3 +487,30 @@ fn the_library_inside_a_root_is_not_scanned() {
     scan(&lib);
     assert_eq!(lib.status().unwrap().files, 1);
 }
+
+/// Issue 21: "21 errors" for files that are merely not supported yet. The
+/// status counts them apart; `errors` are files something is wrong with.
+#[test]
+fn unsupported_files_are_counted_apart_from_errors() {
+    let f = Fixture::new();
+    let good = encode_jpeg(&synthetic(64, 48, 3), 90);
+    write(&f.photos.join("good.jpg"), &good);
+    write(&f.photos.join("truncated.jpg"), &good[..good.len() / 2]);
+    write(
+        &f.photos.join("photo.heic"),
+        b"\0\0\0\x18ftypheic\0\0\0\0mif1heic",
+    );
+    scan(&f.lib);
+    let status = f.lib.status().unwrap();
+    assert_eq!((status.errors, status.unsupported), (1, 1), "{status:?}");
+    // The list still has both, each with its kind.
+    let kinds: Vec<String> = f
+        .lib
+        .errors()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(kinds.contains(&"unsupported".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"error".to_string()), "{kinds:?}");
+}

@@ -57,7 +57,7 @@ describe('status', () => {
 
   it('the status screen lists counts, jobs and per-file errors', async () => {
     const { app, transport } = makeApp({
-      status: () => status({ errors: 2, warnings: 1 }),
+      status: () => status({ errors: 2, warnings: 1, unsupported: 3 }),
       errors: () => ({
         errors: [
           { path: '/p/bad.jpg', reason: 'truncated JPEG', kind: 'error' },
@@ -74,7 +74,7 @@ describe('status', () => {
     await fireEvent.change(within(panel).getByRole('combobox'), { target: { value: 'unsupported' } });
     await flush();
     expect(within(panel).getAllByRole('row')).toHaveLength(2);
-    expect(screen.getByTestId('status-counts')).toHaveTextContent('2 errors · 1 warning');
+    expect(screen.getByTestId('status-counts')).toHaveTextContent('2 errors · 1 warning · 3 not supported yet');
     transport.emit({ event: 'progress', kind: 'scan', done: 3, total: 9, rate: 1.5, eta_seconds: 4 });
     await flush();
     expect(screen.getByTestId('job-scan')).toHaveTextContent('3 / 9');

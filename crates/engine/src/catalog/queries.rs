@@ -13,8 +13,12 @@ pub struct StatusCounts {
     pub photos: i64,
     /// Readable files in online folders (copies count separately).
     pub files: i64,
-    /// Files that could not be read, unsupported formats and unreadable folders.
+    /// Files that could not be read (damaged, unreadable, refused), unreadable
+    /// folders and photos whose embedding failed.
     pub errors: i64,
+    /// Files in a format Shoebox does not read yet (counted apart from
+    /// errors: nothing is wrong with them).
+    pub unsupported: i64,
     /// Files imported with a problem worth knowing (e.g. corrupt EXIF).
     pub warnings: i64,
     /// Catalogued files whose folder is currently missing (unmounted drive).
@@ -83,9 +87,10 @@ impl Catalog {
                 "SELECT COUNT(*) FROM files f JOIN roots r ON r.id = f.root_id
                  WHERE f.status = 'ok' AND r.online = 1",
             )?,
-            errors: one("SELECT COUNT(*) FROM files WHERE status != 'ok'")?
+            errors: one("SELECT COUNT(*) FROM files WHERE status NOT IN ('ok', 'unsupported')")?
                 + one("SELECT COUNT(*) FROM walk_errors")?
                 + for_model("SELECT COUNT(*) FROM embed_errors WHERE model_id = ?1")?,
+            unsupported: one("SELECT COUNT(*) FROM files WHERE status = 'unsupported'")?,
             warnings: one(
                 "SELECT COUNT(*) FROM files WHERE status = 'ok' AND last_error IS NOT NULL",
             )?,

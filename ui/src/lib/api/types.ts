@@ -40,6 +40,8 @@ export interface Status {
   photos: number;
   files: number;
   errors: number;
+  /** Files in a format not read yet (not errors). */
+  unsupported?: number;
   warnings: number;
   offline: number;
   pending: number;
