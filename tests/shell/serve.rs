@@ -992,3 +992,23 @@ fn hostile_requests_are_refused_and_the_server_lives() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Issue 21: the UI's own hint suggests `~/Pictures`, which the API
+/// refused; and a relative path was resolved against the server's working
+/// directory, which the user cannot see. `~` is the user's home now, and a
+/// relative path is refused with what to type instead.
+#[test]
+fn a_typed_folder_may_start_with_home_and_must_be_absolute() {
+    let env = Env::with_tiny_model();
+    let served = env.serve(&["--no-watch", "--no-scan"]);
+    // The harness runs the server with HOME = the test's temp folder.
+    let root = served.ok("folders_add", json!({"path": "~/photos", "scan": false}));
+    assert_eq!(root["path"], env.photos.to_str().unwrap());
+    let message = served.fails(
+        "folders_add",
+        json!({"path": "photos", "scan": false}),
+        "invalid",
+        422,
+    );
+    assert!(message.contains("full path"), "{message}");
+}

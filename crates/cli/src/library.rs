@@ -13,7 +13,9 @@ use crate::output::{print_json, printable};
 use crate::progress;
 
 pub(crate) fn add(library: &Library, json: bool, folder: &Path) -> Result<()> {
-    folder_added(json, &library.add_folder(folder)?)
+    // A relative folder is the terminal's: from the working directory.
+    let folder = std::path::absolute(folder)?;
+    folder_added(json, &library.add_folder(&folder)?)
 }
 
 pub(crate) fn remove(library: &Library, json: bool, folder: &Path) -> Result<()> {

@@ -27,6 +27,27 @@ pub fn from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// A folder the user typed: `~` and `~/…` expanded to the home folder.
+/// A relative path is refused (`None`): against which folder it would be
+/// resolved is the shell's business (the CLI makes it absolute from its
+/// working directory; the app has no working directory a user could see).
+pub fn user_folder(typed: &Path) -> Option<PathBuf> {
+    let text = typed.to_string_lossy();
+    let home = || {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    };
+    let path = if text == "~" {
+        home()?
+    } else if let Some(rest) = text.strip_prefix("~/") {
+        home()?.join(rest)
+    } else {
+        typed.to_path_buf()
+    };
+    path.is_absolute().then_some(path)
+}
+
 pub fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }

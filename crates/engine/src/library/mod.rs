@@ -125,7 +125,13 @@ impl Library {
 
     /// Registers a folder. Nested registrations are refused so that a file
     /// never belongs to two roots.
-    pub fn add_folder(&self, path: &Path) -> Result<Root> {
+    pub fn add_folder(&self, typed: &Path) -> Result<Root> {
+        let path = paths::user_folder(typed).ok_or_else(|| {
+            EngineError::Invalid(format!(
+                "give the folder's full path (such as /home/me/Pictures or ~/Pictures), not `{}`",
+                typed.display()
+            ))
+        })?;
         let path = path
             .canonicalize()
             .map_err(|e| EngineError::io(format!("cannot open {}", path.display()), e))?;
