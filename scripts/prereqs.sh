@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
 # Installs what building and testing Shoebox needs on a fresh Debian machine.
 # Idempotent: every step checks first, so a second run costs a second.
+#   bash scripts/prereqs.sh          # build, run and test (scripts/test.sh)
+#   bash scripts/prereqs.sh --run    # build and run only (scripts/run.sh)
 set -euo pipefail
+mode=test
+if [ "${1:-}" = --run ]; then
+    mode=run
+    shift
+fi
 
-# libimage-exiftool-perl: the tag tests read XMP sidecars back with exiftool.
-# chromium: the browser walk of the UI (playwright-core drives Debian's
-# Chromium; Playwright's own browser download does not work offline).
-# imagemagick: that walk generates photos with `convert` (so does the
-# desktop E2E, which also takes screenshots with it).
-APT_PACKAGES=(build-essential pkg-config util-linux libimage-exiftool-perl chromium imagemagick)
+APT_PACKAGES=(build-essential pkg-config util-linux)
 # The desktop app (src-tauri, Tauri 2 on WebKitGTK) and its bundles (.deb,
 # AppImage: `file` is used by the AppImage bundler).
 APT_PACKAGES+=(curl wget file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev
     libayatana-appindicator3-dev libxdo-dev)
-# The structure checks (tools/modcycles.py, tools/dupcheck.py).
-APT_PACKAGES+=(python3)
-# The desktop end-to-end test (tests/desktop): a virtual X server and the
-# WebKitGTK WebDriver that tauri-driver drives.
-APT_PACKAGES+=(xvfb xauth webkit2gtk-driver)
+if [ "$mode" = test ]; then
+    # libimage-exiftool-perl: the tag tests read XMP sidecars back with exiftool.
+    # chromium: the browser walk of the UI (playwright-core drives Debian's
+    # Chromium; Playwright's own browser download does not work offline).
+    # imagemagick: that walk generates photos with `convert` (so does the
+    # desktop E2E, which also takes screenshots with it).
+    APT_PACKAGES+=(libimage-exiftool-perl chromium imagemagick)
+    # The structure checks (tools/modcycles.py, tools/dupcheck.py).
+    APT_PACKAGES+=(python3)
+    # The desktop end-to-end test (tests/desktop): a virtual X server and the
+    # WebKitGTK WebDriver that tauri-driver drives.
+    APT_PACKAGES+=(xvfb xauth webkit2gtk-driver)
+fi
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -38,7 +48,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     # shellcheck disable=SC1091
     . "$HOME/.cargo/env"
 fi
-if command -v rustup >/dev/null 2>&1; then
+if [ "$mode" = test ] && command -v rustup >/dev/null 2>&1; then
     for component in rustfmt clippy; do
         rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
     done
@@ -46,7 +56,8 @@ fi
 
 # tauri-driver: the WebDriver proxy for the desktop E2E (2.1.0 is the latest
 # stable; the 3.x versions are alphas). About 30 s, only when missing.
-if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+if [ "$mode" = test ] && ! command -v tauri-driver >/dev/null 2>&1 \
+    && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
     cargo install tauri-driver --locked --version 2.1.0
 fi
 

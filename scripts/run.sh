@@ -14,13 +14,22 @@ folder="${1:-}"
 model="${2:-${SHOEBOX_MODEL:-}}"
 target="${CARGO_TARGET_DIR:-target}"
 
-bash scripts/prereqs.sh
+# Only what building and running needs (the test tools are test.sh's).
+bash scripts/prereqs.sh --run
 [ -d node_modules/@tauri-apps/cli ] || npm ci --no-audit --no-fund
-cargo build --release --locked -p shoebox-cli
-shoebox="$target/release/shoebox"
+# `dist`: release without debug info, as the packages are built.
+cargo build --profile dist --locked -p shoebox-cli
+shoebox="$target/dist/shoebox"
+
+# The command line, on the PATH of most desktops (~/.local/bin).
+mkdir -p "$HOME/.local/bin"
+ln -sf "$(cd "$(dirname "$shoebox")" && pwd)/shoebox" "$HOME/.local/bin/shoebox"
+echo "run.sh: the command line is $HOME/.local/bin/shoebox (try \`shoebox --help\`)" >&2
 
 if [ -n "$folder" ]; then
-    "$shoebox" add "$folder"   # idempotent: a registered folder is kept
+    # Idempotent (a registered folder is kept); the app indexes it.
+    "$shoebox" add "$folder" --json >/dev/null
+    echo "run.sh: added $folder; the app indexes it in the background" >&2
     if [ -n "$model" ]; then
         "$shoebox" model use "$model" || echo "run.sh: could not choose the model $model (see above); the app can add one later" >&2
     fi
@@ -33,5 +42,5 @@ if [ "${SHOEBOX_HEADLESS:-0}" = 1 ] || { [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAN
 fi
 
 # `tauri build` runs the UI build first and embeds ui/dist in the binary.
-npx tauri build --no-bundle
-exec "$target/release/shoebox-desktop"
+npx tauri build --no-bundle -- --profile dist
+exec "$target/dist/shoebox-desktop"
