@@ -14,7 +14,7 @@ const near: DupeGroup = {
 };
 const near2: DupeGroup = { ...near, id: 'n2', members: near.members.map((m) => ({ ...m, id: m.id + 100, photo_id: m.photo_id + 100, path: m.path.replace('IMG', 'DSC') })), keep: 117 };
 
-function setup(initial: DupeGroup[] = [near, near2]) {
+function setup(initial: DupeGroup[] = [near, near2], param: string | undefined = 'near') {
   let groups = initial;
   const { app, transport } = makeApp({
     dupes: (a) => ({ counts: { exact: 0, near: groups.length, similar: 1 }, groups: groups.filter((g) => !a.tier || g.tier === a.tier) }),
@@ -36,7 +36,7 @@ function setup(initial: DupeGroup[] = [near, near2]) {
       return { group: a.group, tier: 'near', decision: 'not_duplicates' };
     },
   });
-  app.route = { screen: 'dupes', param: 'near' };
+  app.route = { screen: 'dupes', param };
   renderWith(Dupes, app);
   return { app, transport };
 }
@@ -114,5 +114,15 @@ describe('duplicates', () => {
     await fireEvent.click(within(screen.getAllByTestId('dupe-group')[0]).getByRole('button', { name: 'Keep all' }));
     await flush();
     expect(transport.named('dupes_keep_all')[0].args).toEqual({ group: 'n2' });
+  });
+});
+
+describe('opening duplicates without a tier', () => {
+  it('starts on the first tier that has groups', async () => {
+    history.replaceState(null, '', '/#/dupes');
+    const { app } = setup([near, near2], undefined);
+    await waitFor(() => expect(app.route.param).toBe('near'));
+    await flush();
+    expect(screen.getByRole('tab', { name: /Near duplicates/ })).toHaveAttribute('aria-selected', 'true');
   });
 });
