@@ -102,11 +102,44 @@ describe('search', () => {
     await fireEvent.click(await screen.findByTestId('show-more'));
     await flush();
     expect(transport.named('search').at(-1)!.args).toMatchObject({ all: true, query: { text: 'dog' } });
-    await waitFor(() => expect(screen.getByTestId('search-summary')).toHaveTextContent('12 results'));
+    await waitFor(() => expect(screen.getByTestId('search-summary')).toHaveTextContent('12 photos that pass the filters, best match first'));
     // Newest first keeps the query and the "show more" choice.
     await fireEvent.change(screen.getByRole('combobox', { name: 'Order' }), { target: { value: 'date' } });
     await flush();
     expect(transport.named('search').at(-1)!.args).toMatchObject({ sort: 'date', all: true, query: { text: 'dog' } });
+  });
+
+  it('says what the results are: best matches, or photos by date for filters alone', async () => {
+    await setup();
+    const box = screen.getByRole('searchbox', { name: 'Search photos' });
+    await fireEvent.input(box, { target: { value: 'dog' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await flush();
+    await waitFor(() => expect(screen.getByTestId('search-summary')).toHaveTextContent('3 best matches among 40 photos'));
+    expect(screen.getByRole('combobox', { name: 'Order' })).toBeInTheDocument();
+    // Filters only: newest first, and no "best match" order to offer.
+    await fireEvent.input(box, { target: { value: 'tag:beach' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await flush();
+    await waitFor(() => expect(screen.getByTestId('search-summary')).toHaveTextContent('3 photos, newest first'));
+    expect(screen.queryByRole('combobox', { name: 'Order' })).toBeNull();
+  });
+
+  it('an error does not keep the previous query\'s chips', async () => {
+    const { transport } = await setup();
+    const box = screen.getByRole('searchbox', { name: 'Search photos' });
+    await fireEvent.input(box, { target: { value: 'dog tag:beach' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await flush();
+    await waitFor(() => expect(screen.getAllByTestId('chip')).toHaveLength(1));
+    transport.handlers.search = () => {
+      throw Object.assign(new Error('unknown filter colour: (known: after, before, …)'), { code: 'bad_query' });
+    };
+    await fireEvent.input(box, { target: { value: 'colour:red' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await flush();
+    expect(await screen.findByTestId('search-error')).toHaveTextContent('did not understand');
+    expect(screen.queryAllByTestId('chip')).toHaveLength(0);
   });
 
   it('explains a missing model and a bad query', async () => {
