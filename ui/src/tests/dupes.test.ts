@@ -14,7 +14,7 @@ const near: DupeGroup = {
 };
 const near2: DupeGroup = { ...near, id: 'n2', members: near.members.map((m) => ({ ...m, id: m.id + 100, photo_id: m.photo_id + 100, path: m.path.replace('IMG', 'DSC') })), keep: 117 };
 
-function setup(initial: DupeGroup[] = [near, near2], param: string | undefined = 'near') {
+function setup(initial: DupeGroup[] = [near, near2], param = 'near') {
   let groups = initial;
   const { app, transport } = makeApp({
     dupes: (a) => ({ counts: { exact: 0, near: groups.length, similar: 1 }, groups: groups.filter((g) => !a.tier || g.tier === a.tier) }),
@@ -120,9 +120,20 @@ describe('duplicates', () => {
 describe('opening duplicates without a tier', () => {
   it('starts on the first tier that has groups', async () => {
     history.replaceState(null, '', '/#/dupes');
-    const { app } = setup([near, near2], undefined);
+    const { app } = setup([near, near2], '');
     await waitFor(() => expect(app.route.param).toBe('near'));
     await flush();
     expect(screen.getByRole('tab', { name: /Near duplicates/ })).toHaveAttribute('aria-selected', 'true');
+  });
+
+  it('never pulls the user back when they left before the answer came', async () => {
+    history.replaceState(null, '', '/#/dupes');
+    const { app, transport } = setup([near, near2], '');
+    // Leave at once, before the first answer is handled.
+    app.navigate({ screen: 'settings', param: '' });
+    await flush();
+    await flush();
+    expect(transport.named('dupes').length).toBeGreaterThan(0);
+    expect(app.route.screen).toBe('settings');
   });
 });
