@@ -175,11 +175,7 @@ impl ApiState {
                 "no model chosen yet: download one (model_download) or add a model folder from disk (model_add)".into(),
             ));
         }
-        let resolve = ResolveOptions {
-            offline: true,
-            progress: None,
-            ..self.inner.opts.resolve.clone()
-        };
+        let resolve = self.offline_resolve();
         let loaded = library.load_model(explicit, self.device(library), &resolve)?;
         let loaded = Arc::new(loaded);
         *slot = Some(Arc::clone(&loaded));
@@ -192,6 +188,16 @@ impl ApiState {
         library.device_choice(self.inner.opts.device)
     }
 
+    /// The shell's Hugging Face settings for loading a model that must
+    /// already be here: never the network, no progress.
+    pub(crate) fn offline_resolve(&self) -> ResolveOptions {
+        ResolveOptions {
+            offline: true,
+            progress: None,
+            ..self.inner.opts.resolve.clone()
+        }
+    }
+
     /// Forgets the loaded model (the active one changed).
     pub(crate) fn reset_model(&self) {
         *self.inner.model.lock().unwrap_or_else(|p| p.into_inner()) = None;
@@ -200,19 +206,14 @@ impl ApiState {
     /// Starts the live engine: the folders are reconciled, then watched,
     /// and background work (thumbnails, embeddings, tags, duplicate facts)
     /// runs from the catalog's job queue; its events go to the bus. Without
-    /// it, the API does the same work in a simpler background pass when a
-    /// command asks for it.
+    /// it, the job worker runs the same queue when a command asks for work.
     pub fn start_live(&self) -> Result<(), ApiError> {
         if self.live_running() {
             return Ok(());
         }
         let engine = {
             let library = self.library();
-            let resolve = ResolveOptions {
-                offline: true,
-                progress: None,
-                ..self.inner.opts.resolve.clone()
-            };
+            let resolve = self.offline_resolve();
             let model = library.model_slot(
                 self.inner.opts.model.as_deref(),
                 self.device(&library),
@@ -353,11 +354,7 @@ impl ApiState {
     /// chosen).
     fn model_slot(&self) -> Result<Option<Arc<ModelSlot>>, ApiError> {
         let library = self.library();
-        let resolve = ResolveOptions {
-            offline: true,
-            progress: None,
-            ..self.inner.opts.resolve.clone()
-        };
+        let resolve = self.offline_resolve();
         Ok(library.model_slot(
             self.inner.opts.model.as_deref(),
             self.inner.opts.device,

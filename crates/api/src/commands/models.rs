@@ -6,7 +6,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use shoebox_engine::jobs::download::DownloadRequest;
 use shoebox_engine::jobs::LiveEvent;
-use shoebox_engine::model::ResolveOptions;
 use shoebox_engine::{EngineError, Library};
 
 use super::tags::NameArgs;
@@ -27,11 +26,7 @@ pub(super) fn model_list(
     state: &ApiState,
     library: &Library,
 ) -> Result<Vec<shoebox_engine::embed::ModelStatus>, ApiError> {
-    let resolve = ResolveOptions {
-        offline: true,
-        progress: None,
-        ..state.options().resolve.clone()
-    };
+    let resolve = state.offline_resolve();
     Ok(library.models(&resolve)?)
 }
 
@@ -85,11 +80,7 @@ pub(super) fn download_cancel(state: &ApiState, _: NoArgs) -> Out {
 }
 
 fn use_model(state: &ApiState, spec: &str) -> Out {
-    let resolve = ResolveOptions {
-        offline: true,
-        progress: None,
-        ..state.options().resolve.clone()
-    };
+    let resolve = state.offline_resolve();
     let loaded = {
         let library = state.library();
         library.use_model(spec, state.device(&library), &resolve)?
