@@ -231,8 +231,9 @@ def build_parity_images() -> dict[str, tuple[bytes, str]]:
     out["gray_camera_301x261.png"] = (_png_bytes(gray), "grayscale L-mode PNG, odd size")
 
     # RGBA with varying alpha: horizontal ramp 0..255, a fully transparent disc and a
-    # fully opaque band. Under the alpha_composite rule the transparent disc turns white,
-    # under a drop-alpha rule the cat stays visible, so the two rules differ clearly.
+    # fully opaque band. Under the drop-alpha reference rule the cat stays visible; under
+    # transformers 5's alpha_composite rule the transparent disc turns white, so the two
+    # rules differ clearly.
     w, h = chelsea.size
     ramp = np.tile(np.linspace(0, 255, w).round().astype(np.uint8), (h, 1))
     alpha = Image.fromarray(ramp, "L")
@@ -258,7 +259,8 @@ def build_parity_images() -> dict[str, tuple[bytes, str]]:
     out["panorama_astronaut_1000x60.png"] = (_png_bytes(pano), "extreme 50:3 panorama RGB PNG")
 
     # Palette PNG with a tRNS chunk (PIL mode 'P' with info['transparency']): the
-    # transformers RGB rule composites this onto white too.
+    # reference drops the transparency (palette colours stay); transformers 5 would
+    # composite onto white.
     pal = chelsea.resize((120, 80), Image.Resampling.LANCZOS).quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     counts = np.bincount(np.array(pal).ravel(), minlength=64)
     trans = np.full(64, 255, dtype=np.uint8)
@@ -457,21 +459,14 @@ def resized_hw(h: int, w: int) -> list[int]:
 
 
 def to_rgb_rule(im: Image.Image) -> np.ndarray:
-    """transformers' do_convert_rgb, restated with integer maths (H, W, 3 uint8)."""
-    if "A" in im.getbands() or im.info.get("transparency") is not None:
-        rgba = np.asarray(im.convert("RGBA")).astype(np.int64)
-        c, a = rgba[..., :3], rgba[..., 3:4]
-        # PIL.Image.alpha_composite(white, im): exact for all (c, a), checked in check_composite_formula()
-        return ((c * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
+    """The reference RGB rule (H, W, 3 uint8): PIL convert("RGB"), alpha dropped.
+
+    This is the first step of the pipelines every CLIP checkpoint was trained with
+    (OpenAI CLIP and open_clip `_convert_to_rgb`, transformers 4.x `convert_to_rgb`).
+    transformers 5 composites alpha onto white instead; image_entries() records that
+    embedding too, as `embedding_alpha_composited`.
+    """
     return np.asarray(im.convert("RGB"))
-
-
-def check_composite_formula() -> None:
-    c, a = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
-    rgba = Image.fromarray(np.stack([c, c, c, a], -1).astype(np.uint8), "RGBA")
-    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    pil = np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))[..., 0].astype(np.int64)
-    assert (pil == (c * a + 255 * (255 - a) + 127) // 255).all()
 
 
 def manual_preprocess(im: Image.Image) -> np.ndarray:
@@ -497,9 +492,10 @@ def image_entries(model, processor, descriptions: dict[str, str]):
             im.load()
             mode, (w, h) = im.mode, im.size
             has_alpha = "A" in im.getbands() or im.info.get("transparency") is not None
-            pv = processor(images=im, return_tensors="pt")["pixel_values"]
+            # The processor sees PIL's convert("RGB"), as in training (see to_rgb_rule).
+            pv = processor(images=im.convert("RGB"), return_tensors="pt")["pixel_values"]
             if has_alpha:
-                dropped = processor(images=im.convert("RGB"), return_tensors="pt")["pixel_values"]
+                composited = processor(images=im, return_tensors="pt")["pixel_values"]
             manual = manual_preprocess(im)
         assert pv.shape == (1, 3, 224, 224) and pv.dtype == torch.float32
         assert np.array_equal(manual, pv[0].numpy()), f"manual preprocessing differs for {name}"
@@ -523,9 +519,9 @@ def image_entries(model, processor, descriptions: dict[str, str]):
         }
         if has_alpha:
             with torch.no_grad():
-                emb_d = model.get_image_features(pixel_values=dropped).pooler_output[0]
-            entry["embedding_alpha_dropped"] = f32list(emb_d)
-            entry["pixel_sum_alpha_dropped"] = dropped[0].double().sum().item()
+                emb_c = model.get_image_features(pixel_values=composited).pooler_output[0]
+            entry["embedding_alpha_composited"] = f32list(emb_c)
+            entry["pixel_sum_alpha_composited"] = composited[0].double().sum().item()
         entries.append(entry)
     return entries, embs, pixels
 
@@ -535,7 +531,6 @@ def generate(config_key: str, out: Path | None) -> None:
     t0 = time.perf_counter()
     torch.use_deterministic_algorithms(True)
     descriptions = write_parity_images()
-    check_composite_formula()
 
     if "model_dir" in spec and out is None:
         model_dir, parity_dir = spec["model_dir"], spec["parity_dir"]
@@ -584,11 +579,11 @@ def generate(config_key: str, out: Path | None) -> None:
             "text_pooling": text_pooling,
             "embedding_padded77": "same text padded to 77 with 49407, attention_mask 1 for real tokens, 0 for pads",
             "pixels": "pixels.safetensors, one [3,224,224] f32 tensor per image file name",
-            "rgb_rule": "images with an alpha band or a 'transparency' entry are alpha_composite'd onto opaque "
-                        "white (PIL) and then converted to RGB; others use PIL convert('RGB') (L -> R=G=B)",
-            "embedding_alpha_dropped": "only for images with alpha: the embedding when the image is converted "
-                                       "with PIL convert('RGB') (alpha discarded, not composited) -- NOT what "
-                                       "transformers does; present so a wrong rule is easy to diagnose",
+            "rgb_rule": "PIL convert('RGB') before the processor, as in the training pipelines (OpenAI CLIP, "
+                        "open_clip, transformers 4.x): alpha and tRNS transparency are dropped, L -> R=G=B",
+            "embedding_alpha_composited": "only for images with alpha: the embedding under transformers 5's "
+                                          "rule (alpha_composite onto opaque white) -- NOT the reference; "
+                                          "present so a wrong rule is easy to diagnose",
         },
         "model_config": {
             "text": {k: getattr(cfg.text_config, k) for k in [

@@ -234,71 +234,48 @@ pub fn center_crop(img: &U8Image, crop_h: usize, crop_w: usize) -> U8Image {
     U8Image::new(crop_w, crop_h, ch, out)
 }
 
-/// transformers' `convert_to_rgb` on what PIL would have decoded.
+/// PIL's `Image.convert("RGB")` on what PIL would have decoded: the first
+/// step of the preprocessing every CLIP checkpoint was trained with (OpenAI
+/// CLIP's and open_clip's `_convert_to_rgb`, and transformers 4.x).
 ///
-/// Images with alpha (including palette or RGB PNGs with a tRNS chunk, which
-/// the image crate expands to an alpha channel) are composited onto opaque
-/// white with `PIL.Image.alpha_composite`, whose integer maths reduces to
-/// `(c * a + 255 * (255 - a) + 127) / 255`; a transparent background thus
-/// turns white instead of revealing whatever colour the encoder left there.
-/// Grey is replicated. 16-bit samples keep the high byte, as PIL's PNG
-/// decoder does. For 16-bit grey PIL's "I;16"->"RGB" clamps to 255 (nearly
-/// white); that reference quirk is deliberately not copied: the high byte
-/// keeps such photos searchable.
+/// Alpha is dropped, not composited: a transparent pixel keeps whatever
+/// colour the encoder stored there (transformers 5 composites onto white
+/// instead; docs/formats.md says why we follow the training pipelines).
+/// Palette images with a tRNS chunk, which the image crate expands to RGBA,
+/// thus become their palette colours, as in PIL. Grey is replicated. 16-bit
+/// samples keep the high byte, as PIL's PNG and TIFF decoders do. For 16-bit
+/// grey PIL's "I;16"->"RGB" clamps to 255 (nearly white); that reference
+/// quirk is deliberately not copied: the high byte keeps such photos
+/// searchable.
 pub fn to_rgb_like_pil(img: &DynamicImage) -> U8Image {
     let (w, h) = (img.width() as usize, img.height() as usize);
+    let high = |v: u16| (v >> 8) as u8;
     let data: Vec<u8> = match img {
         DynamicImage::ImageRgb8(b) => b.as_raw().clone(),
         DynamicImage::ImageRgba8(b) => b
             .as_raw()
             .chunks_exact(4)
-            .flat_map(|p| composite_rgb(p[0], p[1], p[2], p[3]))
+            .flat_map(|p| [p[0], p[1], p[2]])
             .collect(),
         DynamicImage::ImageLuma8(b) => b.as_raw().iter().flat_map(|&v| [v, v, v]).collect(),
-        DynamicImage::ImageLumaA8(b) => b
-            .as_raw()
-            .chunks_exact(2)
-            .flat_map(|p| composite_rgb(p[0], p[0], p[0], p[1]))
-            .collect(),
-        DynamicImage::ImageRgb16(b) => b.as_raw().iter().map(|&v| (v >> 8) as u8).collect(),
+        DynamicImage::ImageLumaA8(b) => {
+            b.as_raw().chunks_exact(2).flat_map(|p| [p[0]; 3]).collect()
+        }
+        DynamicImage::ImageRgb16(b) => b.as_raw().iter().map(|&v| high(v)).collect(),
         DynamicImage::ImageRgba16(b) => b
             .as_raw()
             .chunks_exact(4)
-            .flat_map(|p| {
-                let [r, g, b, a] = [p[0], p[1], p[2], p[3]].map(|v| (v >> 8) as u8);
-                composite_rgb(r, g, b, a)
-            })
+            .flat_map(|p| [high(p[0]), high(p[1]), high(p[2])])
             .collect(),
-        DynamicImage::ImageLuma16(b) => b
-            .as_raw()
-            .iter()
-            .flat_map(|&v| [(v >> 8) as u8; 3])
-            .collect(),
+        DynamicImage::ImageLuma16(b) => b.as_raw().iter().flat_map(|&v| [high(v); 3]).collect(),
         DynamicImage::ImageLumaA16(b) => b
             .as_raw()
             .chunks_exact(2)
-            .flat_map(|p| {
-                let (v, a) = ((p[0] >> 8) as u8, (p[1] >> 8) as u8);
-                composite_rgb(v, v, v, a)
-            })
-            .collect(),
-        other if other.color().has_alpha() => other
-            .to_rgba8()
-            .as_raw()
-            .chunks_exact(4)
-            .flat_map(|p| composite_rgb(p[0], p[1], p[2], p[3]))
+            .flat_map(|p| [high(p[0]); 3])
             .collect(),
         other => other.to_rgb8().into_raw(),
     };
     U8Image::new(w, h, 3, data)
-}
-
-/// `Image.alpha_composite(white, rgba)` for one pixel.
-#[inline]
-fn composite_rgb(r: u8, g: u8, b: u8, a: u8) -> [u8; 3] {
-    let a = a as u32;
-    let bg = 255 * (255 - a) + 127;
-    [r, g, b].map(|c| ((c as u32 * a + bg) / 255) as u8)
 }
 
 #[cfg(test)]
@@ -333,15 +310,13 @@ mod tests {
     }
 
     #[test]
-    fn conversion_composites_alpha_on_white_and_replicates_grey() {
+    fn conversion_drops_alpha_and_replicates_grey() {
         let rgba =
             RgbaImage::from_raw(3, 1, vec![10, 20, 30, 0, 10, 20, 30, 255, 0, 100, 200, 128])
                 .unwrap();
-        // (c * a + 255 * (255 - a) + 127) // 255, checked against Pillow by
-        // tools/reference/generate.py for every (c, a)
         assert_eq!(
             to_rgb_like_pil(&DynamicImage::ImageRgba8(rgba)).data,
-            vec![255, 255, 255, 10, 20, 30, 127, 177, 227]
+            vec![10, 20, 30, 10, 20, 30, 0, 100, 200]
         );
         let grey = GrayImage::from_raw(2, 1, vec![5, 250]).unwrap();
         assert_eq!(

@@ -112,13 +112,9 @@ fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
             image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
         }
         jpeg_decoder::PixelFormat::CMYK32 => {
-            // jpeg-decoder hands back Adobe-style inverted CMYK.
             let rgb: Vec<u8> = pixels
                 .chunks_exact(4)
-                .flat_map(|p| {
-                    let k = p[3] as u32;
-                    [p[0], p[1], p[2]].map(|c| ((c as u32 * k) / 255) as u8)
-                })
+                .flat_map(cmyk_to_rgb_like_pil)
                 .collect();
             image::RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)
         }
@@ -130,6 +126,22 @@ fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
         height,
         pixel_hash,
     })
+}
+
+/// One CMYK pixel as jpeg-decoder returns it, to RGB exactly as PIL does.
+///
+/// PIL reads every 4-channel JPEG as Adobe-inverted CMYK (`CMYK;I`), and
+/// libjpeg turns YCCK into CMYK first; jpeg-decoder's output for both CMYK
+/// and YCCK files already equals that inverted image. PIL's `cmyk2rgb` then
+/// computes `nk - nk * c / 255` with `nk = 255 - k`, in its rounding
+/// `MULDIV255`.
+fn cmyk_to_rgb_like_pil(p: &[u8]) -> [u8; 3] {
+    let nk = 255 - p[3] as u32;
+    let muldiv255 = |a: u32, b: u32| {
+        let t = a * b + 128;
+        ((t >> 8) + t) >> 8
+    };
+    [p[0], p[1], p[2]].map(|c| (nk - muldiv255(c as u32, nk)) as u8)
 }
 
 /// The most a PNG's compressed side channels (ICC profile, compressed

@@ -14,6 +14,30 @@ pub const PREVIEW_SIZE: u32 = 1024;
 /// The cache folder inside a library folder.
 pub const THUMBS_DIR: &str = "thumbs";
 const JPEG_QUALITY: u8 = 85;
+/// What transparent areas of a thumbnail show: a light neutral grey, so
+/// neither black nor white artwork vanishes into it. (The model input drops
+/// alpha instead, as the reference does; see docs/formats.md.)
+pub const TRANSPARENT_BACKDROP: u8 = 0xE6;
+
+/// RGB for a JPEG thumbnail: images with alpha are composited onto
+/// [`TRANSPARENT_BACKDROP`], where dropping alpha would show whatever colour
+/// the encoder left under transparent pixels (often black).
+pub fn flatten_for_display(image: &DynamicImage) -> image::RgbImage {
+    if !image.color().has_alpha() {
+        return image.to_rgb8();
+    }
+    let rgba = image.to_rgba8();
+    let bg = TRANSPARENT_BACKDROP as u32;
+    let pixels = rgba
+        .as_raw()
+        .chunks_exact(4)
+        .flat_map(|p| {
+            let a = p[3] as u32;
+            [p[0], p[1], p[2]].map(|c| ((c as u32 * a + bg * (255 - a) + 127) / 255) as u8)
+        })
+        .collect();
+    image::RgbImage::from_raw(rgba.width(), rgba.height(), pixels).expect("same size")
+}
 
 #[derive(Debug, Clone)]
 pub struct ThumbCache {
@@ -47,7 +71,7 @@ impl ThumbCache {
         } else {
             upright.clone()
         };
-        let rgb = fitted.to_rgb8();
+        let rgb = flatten_for_display(&fitted);
         let target = self.path(hash, size);
         let parent = target.parent().expect("thumbnail path has a parent");
         std::fs::create_dir_all(parent).map_err(|e| {
@@ -79,5 +103,17 @@ impl ThumbCache {
             format!("cannot write thumbnail {}: {e}", target.display())
         })?;
         Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transparency_shows_the_backdrop_and_opaque_pixels_stay() {
+        let rgba = image::RgbaImage::from_raw(2, 1, vec![0, 0, 0, 0, 10, 20, 30, 255]).unwrap();
+        let flat = flatten_for_display(&DynamicImage::ImageRgba8(rgba));
+        assert_eq!(flat.as_raw(), &[0xE6, 0xE6, 0xE6, 10, 20, 30]);
     }
 }

@@ -1,0 +1,95 @@
+"""Colour and alpha fixtures: what PIL's `Image.convert("RGB")` makes of each
+input mode, the first step of every CLIP-family reference preprocessor
+(OpenAI CLIP, open_clip, transformers 4.x; transformers 5 composites alpha
+onto white first, see docs/formats.md).
+
+Writes tests/fixtures/colour/<name> (the input) and
+tests/fixtures/colour/expected/<name>.png (PIL's RGB, 8-bit, lossless).
+Inputs come from ../shared/fixtures/formats (byte copies, licences in
+tests/fixtures/colour/README.md) or are generated here, deterministically.
+"""
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "fixtures" / "formats"
+OUT = ROOT / "tests" / "fixtures" / "colour"
+
+COPIED = {
+    "rgba_photo.png": "png/riaphotographs_rgba.png",
+    "rgb16_rec2020.png": "png/nikon_d300_16bit_rec2020.png",
+    "rgb16.tiff": "tiff/video-001-16bit.tiff",
+    "ycck_adobe.jpg": "jpeg/flower_small_cmyk.jpg",
+    "rgba_lossy.webp": "webp/yellow_rose_lossy_alpha.webp",
+    "rgba_lossless.webp": "webp/tux_lossless.webp",
+    "palette_animated.gif": "gif/star_animated.gif",
+}
+
+
+def gradient(w: int, h: int) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 255 // (w - 1), y * 255 // (h - 1), (x + y) * 255 // (w + h - 2)], -1).astype(np.uint8)
+
+
+def generate() -> dict[str, bytes | None]:
+    made = {}
+    rgb = gradient(96, 64)
+    alpha = (np.arange(96)[None, :] * 255 // 95).repeat(64, 0).astype(np.uint8)
+    Image.fromarray(np.dstack([rgb[..., 0], alpha]), "LA").save(OUT / "grey_alpha.png")
+    made["grey_alpha.png"] = None
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(OUT / "rgba_ramp.png")
+    made["rgba_ramp.png"] = None
+    # Plain Adobe CMYK (transform 0), as Photoshop writes print files.
+    Image.fromarray(rgb, "RGB").convert("CMYK").save(OUT / "cmyk_adobe.jpg", quality=95)
+    made["cmyk_adobe.jpg"] = None
+    return made
+
+
+def reference_embeddings(names: list[str]) -> dict[str, list[float]]:
+    """clip-tiny's image embedding of each input, through the reference pipeline:
+    convert("RGB"), then transformers' PIL-backend CLIP processor."""
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import generate
+
+    model, processor = generate.load_reference(ROOT / "tests" / "fixtures" / "models" / "clip-tiny")
+    out = {}
+    for name in names:
+        with Image.open(OUT / name) as im:
+            im.seek(0)
+            pv = processor(images=im.convert("RGB"), return_tensors="pt")["pixel_values"]
+        with torch.no_grad():
+            out[name] = generate.f32list(model.get_image_features(pixel_values=pv).pooler_output[0])
+    return out
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "expected").mkdir(exist_ok=True)
+    names = []
+    for name, rel in COPIED.items():
+        src = SHARED / rel
+        if not src.exists():
+            sys.exit(f"{src} is missing: the copied inputs come from ../shared")
+        shutil.copyfile(src, OUT / name)
+        names.append(name)
+    names += list(generate())
+    for name in sorted(names):
+        with Image.open(OUT / name) as im:
+            im.seek(0)
+            mode = im.mode
+            rgb = im.convert("RGB")
+            rgb.save(OUT / "expected" / f"{name}.png", optimize=False)
+        print(f"{name:24} {mode:6} {rgb.size}")
+    embeddings = reference_embeddings(sorted(names))
+    (OUT / "expected" / "clip-tiny.json").write_text(json.dumps(embeddings, indent=0) + "\n")
+
+
+if __name__ == "__main__":
+    main()
