@@ -11,6 +11,11 @@ if [ "${1:-}" = --run ]; then
 fi
 
 APT_PACKAGES=(build-essential pkg-config util-linux)
+# HEIC/HEIF/AVIF: libheif is compiled from the source libheif-sys vendors
+# (cmake), against Debian's HEVC (libde265) and AV1 (dav1d, aom) codecs; it
+# also finds and links x265 (which needs libnuma) and libjpeg when present,
+# so those are installed too, to build the same library on every machine.
+APT_PACKAGES+=(cmake libde265-dev libdav1d-dev libaom-dev libx265-dev libnuma-dev libjpeg-dev)
 # The desktop app (src-tauri, Tauri 2 on WebKitGTK) and its bundles (.deb,
 # AppImage: `file` is used by the AppImage bundler).
 APT_PACKAGES+=(curl wget file libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev

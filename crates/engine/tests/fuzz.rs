@@ -176,6 +176,7 @@ fn analyse(bytes: &[u8]) {
         return;
     };
     let _ = metadata::read(bytes);
+    let _ = metadata::read_jxl(bytes);
     let _ = xmp::iptc_keywords(bytes);
     if let Some(packet) = xmp::embedded_packet(bytes) {
         let _ = xmp::read_keywords(&packet);
@@ -193,6 +194,23 @@ fn analyse(bytes: &[u8]) {
 #[test]
 fn image_decoders_and_metadata_readers_never_panic() {
     fuzz("image", 0x5EED_0001, &image_corpus(), analyse);
+}
+
+/// A few hundred mutations of each new format's real samples
+/// (tests/fixtures/formats), through the same path as a scan.
+#[test]
+fn heif_avif_and_jpeg_xl_decoders_never_panic() {
+    for (i, ext) in ["heic", "avif", "jxl"].into_iter().enumerate() {
+        let mut corpus = Vec::new();
+        for e in std::fs::read_dir(repo_root().join("tests/fixtures/formats")).unwrap() {
+            let p = e.unwrap().path();
+            let small = p.metadata().is_ok_and(|m| m.len() <= 1 << 20);
+            if small && p.extension().is_some_and(|x| x == ext) {
+                corpus.push(std::fs::read(&p).unwrap());
+            }
+        }
+        fuzz(ext, 0x5EED_0010 + i as u64, &corpus, analyse);
+    }
 }
 
 #[test]

@@ -155,7 +155,7 @@ impl Analyzer<'_> {
                 at: at.clone(),
                 state: FileState::Error,
                 reason:
-                    "not an image: the content is not JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC or RAW"
+                    "not an image: the content is not JPEG, PNG, WebP, GIF, TIFF, BMP, HEIC, AVIF or RAW"
                         .into(),
             });
         };
@@ -186,7 +186,9 @@ impl Analyzer<'_> {
         let started = Instant::now();
         // GIF and BMP carry no EXIF; asking kamadak-exif would only warn.
         let has_exif = !matches!(fmt, Format::Gif | Format::Bmp);
-        let (exif, warning) = match if has_exif {
+        let (exif, warning) = match if fmt == Format::Jxl {
+            metadata::read_jxl(&bytes)
+        } else if has_exif {
             metadata::read(&bytes)
         } else {
             Ok(None)
@@ -194,7 +196,7 @@ impl Analyzer<'_> {
             Ok(m) => (m.unwrap_or_default(), None),
             Err(w) => (metadata::ExifMeta::default(), Some(w)),
         };
-        let orientation = exif.orientation.max(1);
+        let orientation = decode::effective_orientation(fmt, exif.orientation);
         StageTimes::add(&self.times.exif, started);
 
         let started = Instant::now();

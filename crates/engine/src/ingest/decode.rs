@@ -6,7 +6,7 @@
 use image::{DynamicImage, ImageReader};
 
 use super::format::Format;
-use super::raw;
+use super::{heif, raw};
 
 /// Refuse images larger than this before allocating anything: decompression
 /// bombs declare huge dimensions in a tiny file. 200 MP covers stitched
@@ -59,6 +59,8 @@ pub fn decode_reduced(bytes: &[u8], format: Format, min_edge: u32) -> Result<Dec
             decode_with_image_crate(bytes, image::ImageFormat::Jpeg, min_edge)
                 .map_err(|_| scaled_err)
         }),
+        Format::Heif | Format::Avif => heif::decode_reduced(bytes, min_edge),
+        Format::Jxl => decode_jxl(bytes, min_edge),
         other => match other.image_format() {
             Some(fmt) => decode_with_image_crate(bytes, fmt, min_edge),
             None => Err(format!("{} images cannot be decoded", other.name())),
@@ -142,6 +144,78 @@ fn cmyk_to_rgb_like_pil(p: &[u8]) -> [u8; 3] {
         ((t >> 8) + t) >> 8
     };
     [p[0], p[1], p[2]].map(|c| (nk - muldiv255(c as u32, nk)) as u8)
+}
+
+/// JPEG XL through jxl-oxide, which applies the codestream's orientation
+/// while rendering (so the EXIF tag is not applied again) and returns 8- or
+/// 16-bit samples. The size is checked before any pixel is decoded.
+fn decode_jxl(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
+    use image::ImageDecoder;
+    let decoder = jxl_oxide::integration::JxlDecoder::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable JPEG XL image ({e})"))?;
+    let (width, height) = decoder.dimensions();
+    check_dimensions(width, height)?;
+    // jxl-oxide renders whatever part of a truncated file it has.
+    let parsed = jxl_oxide::JxlImage::builder()
+        .read(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable JPEG XL image ({e})"))?;
+    if !parsed.is_loading_done() {
+        return Err("JPEG XL is truncated: the file ends before the image data does (an incomplete copy or download?)".into());
+    }
+    let mut full = DynamicImage::from_decoder(decoder)
+        .map_err(|e| format!("JPEG XL data is corrupt or truncated ({e})"))?;
+    if full.color().has_alpha() && alpha_is_premultiplied(&parsed) {
+        unpremultiply(&mut full);
+    }
+    Ok(reduce(full, min_edge))
+}
+
+/// Whether the JPEG XL's alpha channel is "associated": its colours are
+/// stored multiplied by alpha, and jxl-oxide returns them so.
+fn alpha_is_premultiplied(image: &jxl_oxide::JxlImage) -> bool {
+    let metadata = &image.image_header().metadata;
+    metadata
+        .alpha()
+        .and_then(|i| metadata.ec_info.get(i))
+        .and_then(|ec| ec.alpha_associated())
+        .unwrap_or(false)
+}
+
+/// Straight alpha from premultiplied, as every other decoder returns it.
+fn unpremultiply(image: &mut DynamicImage) {
+    fn straight<T: Copy + Into<u32> + TryFrom<u32>>(pixels: &mut [T], max: u32) {
+        for p in pixels.chunks_exact_mut(4) {
+            let a: u32 = p[3].into();
+            for c in &mut p[..3] {
+                let v: u32 = (*c).into();
+                let out = if a == 0 { 0 } else { (v * max + a / 2) / a };
+                *c = T::try_from(out.min(max)).unwrap_or(*c);
+            }
+        }
+    }
+    match image {
+        DynamicImage::ImageRgba8(b) => straight(b, 255),
+        DynamicImage::ImageRgba16(b) => straight(b, 65_535),
+        _ => {}
+    }
+}
+
+/// A fully decoded image, hashed and brought down to `min_edge`.
+pub(crate) fn reduce(full: DynamicImage, min_edge: u32) -> Decoded {
+    let (width, height) = (full.width(), full.height());
+    let pixel_hash = hash_pixels(width, height, full.as_bytes());
+    let (req_w, req_h) = requested_size(width, height, min_edge);
+    let image = if req_w < width && req_h < height {
+        full.resize_exact(req_w, req_h, image::imageops::FilterType::Triangle)
+    } else {
+        full
+    };
+    Decoded {
+        image,
+        width,
+        height,
+        pixel_hash,
+    }
 }
 
 /// The most a PNG's compressed side channels (ICC profile, compressed
@@ -260,19 +334,7 @@ fn decode_with_image_crate(
     let full = limited
         .decode()
         .map_err(|e| format!("{} data is corrupt or truncated ({e})", format_name(format)))?;
-    let pixel_hash = hash_pixels(width, height, full.as_bytes());
-    let (req_w, req_h) = requested_size(width, height, min_edge);
-    let image = if req_w < width && req_h < height {
-        full.resize_exact(req_w, req_h, image::imageops::FilterType::Triangle)
-    } else {
-        full
-    };
-    Ok(Decoded {
-        image,
-        width,
-        height,
-        pixel_hash,
-    })
+    Ok(reduce(full, min_edge))
 }
 
 fn format_name(format: image::ImageFormat) -> &'static str {
@@ -300,10 +362,9 @@ fn hash_pixels(width: u32, height: u32, pixels: &[u8]) -> [u8; 32] {
 
 /// What to hand the decoder for a file of format `fmt`: the file itself, or
 /// a RAW file's embedded JPEG preview. `Err` says why there is nothing to
-/// decode (HEIF, a RAW without a preview).
+/// decode (a RAW without a preview).
 pub fn decodable(bytes: &[u8], fmt: Format) -> Result<(&[u8], Format), String> {
     match fmt {
-        Format::Heif => Err("HEIC/HEIF/AVIF is unsupported for now".into()),
         Format::Raw(kind) => raw::embedded_jpeg(bytes, kind)
             .map(|preview| (preview, Format::Jpeg))
             .ok_or_else(|| {
@@ -340,15 +401,36 @@ pub fn load_full_upright(path: &std::path::Path) -> Result<DynamicImage, String>
     let bytes = read_file(path)?;
     let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
     let fmt = super::format::sniff(head, path).ok_or("not an image")?;
-    let orientation = orientation_of(&bytes);
+    let orientation = effective_orientation(fmt, orientation_of(&bytes));
     let (data, fmt) = decodable(&bytes, fmt)?;
     let decoded = decode_reduced(data, fmt, u32::MAX)?;
     Ok(apply_orientation(decoded.image, orientation))
 }
 
-/// The EXIF orientation of a file; 1 when absent or unreadable.
+/// The orientation to apply to a file's decoded pixels; 1 when absent or
+/// unreadable.
 pub fn file_orientation(path: &std::path::Path) -> u16 {
-    read_file(path).map_or(1, |b| orientation_of(&b))
+    let Ok(bytes) = read_file(path) else {
+        return 1;
+    };
+    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
+    match super::format::sniff(head, path) {
+        Some(fmt) => effective_orientation(fmt, orientation_of(&bytes)),
+        None => 1,
+    }
+}
+
+/// The orientation to apply after decoding a file of format `fmt` whose
+/// EXIF says `exif_orientation`. HEIF containers carry their own
+/// transforms (`irot`, `imir`), which libheif applies while decoding; the
+/// HEIF specification gives them precedence and iPhones write both, so the
+/// EXIF tag must not turn the image a second time. JPEG XL's codestream
+/// orientation is applied by its decoder likewise.
+pub fn effective_orientation(fmt: Format, exif_orientation: u16) -> u16 {
+    match fmt {
+        Format::Heif | Format::Avif | Format::Jxl => 1,
+        _ => exif_orientation.max(1),
+    }
 }
 
 fn orientation_of(bytes: &[u8]) -> u16 {

@@ -14,8 +14,12 @@ pub enum Format {
     Bmp,
     /// A camera RAW; the name is the family, e.g. "nef".
     Raw(&'static str),
-    /// HEIC/HEIF/AVIF containers: recognised, not decoded yet.
+    /// HEIC/HEIF containers (HEVC inside), decoded by libheif.
     Heif,
+    /// AVIF (AV1 inside a HEIF container), decoded by libheif.
+    Avif,
+    /// JPEG XL, bare codestream or ISO BMFF container.
+    Jxl,
 }
 
 impl Format {
@@ -29,6 +33,8 @@ impl Format {
             Format::Bmp => "bmp".into(),
             Format::Raw(kind) => format!("raw-{kind}"),
             Format::Heif => "heif".into(),
+            Format::Avif => "avif".into(),
+            Format::Jxl => "jxl".into(),
         }
     }
 
@@ -40,7 +46,7 @@ impl Format {
             Format::Gif => image::ImageFormat::Gif,
             Format::Tiff => image::ImageFormat::Tiff,
             Format::Bmp => image::ImageFormat::Bmp,
-            Format::Raw(_) | Format::Heif => return None,
+            Format::Raw(_) | Format::Heif | Format::Avif | Format::Jxl => return None,
         })
     }
 }
@@ -52,7 +58,7 @@ const RAW_TIFF_EXTENSIONS: &[&str] = &[
 
 const IMAGE_EXTENSIONS: &[&str] = &[
     "jpg", "jpeg", "jpe", "jfif", "png", "webp", "gif", "tif", "tiff", "bmp", "dib", "heic",
-    "heif", "avif", "hif", "cr3", "raf", "orf", "rw2",
+    "heif", "avif", "hif", "jxl", "cr3", "raf", "orf", "rw2",
 ];
 
 fn extension(path: &Path) -> Option<String> {
@@ -88,6 +94,9 @@ pub fn sniff(head: &[u8], path: &Path) -> Option<Format> {
     if starts(b"BM") && head.len() >= 14 {
         return Some(Format::Bmp);
     }
+    if starts(&[0xFF, 0x0A]) || starts(b"\0\0\0\x0CJXL \r\n\x87\n") {
+        return Some(Format::Jxl);
+    }
     if starts(b"FUJIFILMCCD-RAW") {
         return Some(Format::Raw("raf"));
     }
@@ -100,8 +109,14 @@ pub fn sniff(head: &[u8], path: &Path) -> Option<Format> {
     if head.len() >= 12 && &head[4..8] == b"ftyp" {
         return match &head[8..12] {
             b"crx " => Some(Format::Raw("cr3")),
-            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1"
-            | b"avif" | b"avis" => Some(Format::Heif),
+            b"avif" | b"avis" => Some(Format::Avif),
+            // Generic HEIF brands: the compatible brands say which codec.
+            b"mif1" | b"msf1" if compatible_brands(head).any(|b| b == b"avif" || b == b"avis") => {
+                Some(Format::Avif)
+            }
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                Some(Format::Heif)
+            }
             _ => None,
         };
     }
@@ -120,6 +135,16 @@ pub fn sniff(head: &[u8], path: &Path) -> Option<Format> {
         return Some(Format::Tiff);
     }
     None
+}
+
+/// The compatible brands of an `ftyp` box, as far as `head` holds them.
+fn compatible_brands(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let size = head
+        .get(..4)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    head.get(16..size.min(head.len()))
+        .unwrap_or_default()
+        .chunks_exact(4)
 }
 
 #[cfg(test)]
@@ -145,6 +170,22 @@ mod tests {
         assert_eq!(
             sniff(b"\0\0\0\x18ftypheic\0\0\0\0", Path::new("a.heic")),
             Some(Format::Heif)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1avif", Path::new("a")),
+            Some(Format::Avif)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x18ftypmif1\0\0\0\0mif1heic", Path::new("a")),
+            Some(Format::Heif)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x0CJXL \r\n\x87\n\0\0", Path::new("a.bin")),
+            Some(Format::Jxl)
+        );
+        assert_eq!(
+            sniff(&[0xFF, 0x0A, 1, 2], Path::new("a")),
+            Some(Format::Jxl)
         );
     }
 }

@@ -3,6 +3,7 @@
 pub mod analyze;
 pub mod decode;
 pub mod format;
+pub mod heif;
 pub mod journal;
 pub mod live;
 pub mod metadata;

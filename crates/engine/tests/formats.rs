@@ -1,0 +1,240 @@
+//! HEIC, HEIF, AVIF and JPEG XL end to end (issue 16): the real samples in
+//! tests/fixtures/formats are scanned into a real catalog, and each must be
+//! recorded with its format, upright size and metadata, get an upright
+//! thumbnail whose colours match an independent decoder's
+//! (tests/fixtures/formats/expected.json, from tools/reference/format_means.py),
+//! embed, and find its JPEG export as a near duplicate.
+
+#[path = "../../../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use shoebox_engine::dupes::Tier;
+use shoebox_engine::embed::EmbedOptions;
+use shoebox_engine::ingest::decode;
+use support::library::{load_tiny_model, LibraryFixture as Fixture};
+use support::*;
+
+#[derive(Deserialize)]
+struct Expected {
+    upright_wh: [u32; 2],
+    mean_rgb_shown: [f64; 3],
+}
+
+fn samples_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/formats")
+}
+
+fn expected() -> HashMap<String, Expected> {
+    serde_json::from_str(&std::fs::read_to_string(samples_dir().join("expected.json")).unwrap())
+        .unwrap()
+}
+
+fn format_of(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap() {
+        "heic" | "hif" => "heif",
+        "avif" => "avif",
+        "jxl" => "jxl",
+        other => panic!("no format for .{other}"),
+    }
+}
+
+/// A fixture holding every sample, scanned.
+fn scanned() -> Fixture {
+    let f = Fixture::new();
+    for name in expected().keys() {
+        std::fs::copy(samples_dir().join(name), f.photos.join(name)).unwrap();
+    }
+    let report = f.scan();
+    assert_eq!(report.new_photos as usize, expected().len(), "{report:?}");
+    f
+}
+
+fn mean_rgb(image: &image::RgbImage) -> [f64; 3] {
+    let mut sum = [0f64; 3];
+    for p in image.pixels() {
+        for c in 0..3 {
+            sum[c] += p[c] as f64;
+        }
+    }
+    let n = (image.width() * image.height()) as f64;
+    sum.map(|s| s / n)
+}
+
+#[test]
+fn every_sample_is_catalogued_upright_with_the_right_colours() {
+    let f = scanned();
+    let status = f.lib.status().unwrap();
+    assert_eq!((status.errors, status.unsupported), (0, 0), "{status:?}");
+    let mut wrong = Vec::new();
+    for (name, want) in expected() {
+        let info = f.lib.info(f.id(&name)).unwrap();
+        if info.format != format_of(&name) || [info.width, info.height] != want.upright_wh {
+            wrong.push(format!(
+                "{name}: {} {}x{}, want {} {:?}",
+                info.format,
+                info.width,
+                info.height,
+                format_of(&name),
+                want.upright_wh
+            ));
+        }
+        // The container's transforms are applied by the decoder; nothing
+        // is left to turn.
+        assert_eq!(info.orientation, 1, "{name}");
+        let thumb = image::open(f.lib.thumbnail(info.id, 256).unwrap()).unwrap();
+        let (tw, th) = (thumb.width(), thumb.height());
+        let (w, h) = (want.upright_wh[0], want.upright_wh[1]);
+        // Upright: the thumbnail has the photo's shape, not the stored one's.
+        if (tw >= th) != (w >= h) && w != h {
+            wrong.push(format!(
+                "{name}: thumbnail {tw}x{th} is not upright ({w}x{h})"
+            ));
+        }
+        let got = mean_rgb(&thumb.to_rgb8());
+        let off = (0..3)
+            .map(|c| (got[c] - want.mean_rgb_shown[c]).abs())
+            .fold(0f64, f64::max);
+        // JPEG quality 85 and the reduction move a mean by a level or two;
+        // a wrong colour conversion, channel order or alpha moves it by tens.
+        if off > 4.0 {
+            wrong.push(format!(
+                "{name}: thumbnail mean {got:.1?}, reference {:?}",
+                want.mean_rgb_shown
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn iphone_heic_metadata_is_read() {
+    let f = scanned();
+    let grid = f
+        .lib
+        .info(f.id("iphone13promax_grid_orient6.heic"))
+        .unwrap();
+    assert_eq!(
+        grid.capture.taken_at.as_deref(),
+        Some("2022-02-16T12:55:41+01:00")
+    );
+    assert_eq!(
+        grid.capture.camera_model.as_deref(),
+        Some("iPhone 13 Pro Max")
+    );
+    let ios18 = f
+        .lib
+        .info(f.id("iphone15pro_ios18_tmap_gainmap.heic"))
+        .unwrap();
+    assert_eq!(
+        ios18.capture.taken_at.as_deref(),
+        Some("2025-11-07T18:52:57-08:00")
+    );
+    let sony = f.lib.info(f.id("sony_a7s3_10bit_422.hif")).unwrap();
+    assert_eq!(sony.capture.camera_model.as_deref(), Some("ILCE-7SM3"));
+    let avif = f.lib.info(f.id("paris_icc_exif_xmp.avif")).unwrap();
+    assert_eq!(avif.capture.camera_model.as_deref(), Some("Pixel 4a"));
+}
+
+#[test]
+fn samples_embed_and_a_heic_finds_its_jpeg_export() {
+    let f = scanned();
+    // The export a user makes when sharing: the same picture as a JPEG.
+    let heic = f.photos.join("iphone13promax_grid_orient6.heic");
+    let upright = decode::load_full_upright(&heic).unwrap();
+    upright
+        .resize(1512, 2016, image::imageops::FilterType::Triangle)
+        .to_rgb8()
+        .save(f.photos.join("IMG_0001 export.jpg"))
+        .unwrap();
+    f.scan();
+    let model = load_tiny_model(&f.lib);
+    let report = f
+        .lib
+        .embed(&model, &EmbedOptions::default(), &|_| {})
+        .unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert_eq!(f.lib.status().unwrap().pending_embeddings, 0);
+    let (heic_id, jpeg_id) = (
+        f.id("iphone13promax_grid_orient6.heic"),
+        f.id("IMG_0001 export.jpg"),
+    );
+    let report = f.lib.duplicate_report(Some(Tier::Near)).unwrap();
+    let paired = report.groups.iter().any(|g| {
+        let ids: Vec<i64> = g.members.iter().map(|m| m.photo_id).collect();
+        ids.contains(&heic_id) && ids.contains(&jpeg_id)
+    });
+    assert!(
+        paired,
+        "no near-duplicate group holds the HEIC and its export: {report:#?}"
+    );
+}
+
+/// Every `ispe` (image spatial extent) property of a HEIF file rewritten to
+/// declare `w` x `h`: a grid that claims to be enormous in a tiny file.
+fn with_declared_size(heif: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut out = heif.to_vec();
+    let mut at = 0;
+    while let Some(i) = out[at..].windows(4).position(|x| x == b"ispe") {
+        let start = at + i + 8; // type, then version and flags
+        out[start..start + 4].copy_from_slice(&w.to_be_bytes());
+        out[start + 4..start + 8].copy_from_slice(&h.to_be_bytes());
+        at = start + 8;
+    }
+    assert!(at > 0, "no ispe box found");
+    out
+}
+
+#[test]
+fn broken_and_hostile_heif_avif_and_jxl_files_are_per_file_errors() {
+    let read = |name: &str| std::fs::read(samples_dir().join(name)).unwrap();
+    let heic = read("iphone13promax_grid_orient6.heic");
+    let avif = read("kimono_mirror_vertical_rotate270.avif");
+    let jxl = read("bench_oriented_brg.jxl");
+    let f = Fixture::with_files(&[
+        (
+            "bomb.heic",
+            with_declared_size(&read("blue_grid_alpha.heic"), 60_000, 60_000),
+        ),
+        ("truncated.heic", heic[..heic.len() / 3].to_vec()),
+        ("truncated.avif", avif[..avif.len() / 2].to_vec()),
+        ("truncated.jxl", jxl[..jxl.len() / 2].to_vec()),
+        ("header only.heic", heic[..64].to_vec()),
+        // Right content, wrong name: read by content.
+        ("really an avif.jpg", avif.clone()),
+    ]);
+    let report = f.scan();
+    assert_eq!(report.new_photos, 1, "{report:?}");
+    assert_eq!(
+        f.lib.info(f.id("really an avif.jpg")).unwrap().format,
+        "avif"
+    );
+    let errors = f.lib.errors().unwrap();
+    let reason = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e.path.ends_with(name))
+            .map(|e| e.reason.clone())
+            .unwrap_or_else(|| panic!("no error recorded for {name}: {errors:#?}"))
+    };
+    assert!(
+        reason("bomb.heic").contains("too large"),
+        "{}",
+        reason("bomb.heic")
+    );
+    for name in [
+        "truncated.heic",
+        "truncated.avif",
+        "truncated.jxl",
+        "header only.heic",
+    ] {
+        let r = reason(name);
+        assert!(
+            r.contains("HEIF") || r.contains("JPEG XL"),
+            "{name}: the reason should name the format: {r}"
+        );
+    }
+}
