@@ -188,7 +188,7 @@ fn unpremultiply(image: &mut DynamicImage) {
             let a: u32 = p[3].into();
             for c in &mut p[..3] {
                 let v: u32 = (*c).into();
-                let out = if a == 0 { 0 } else { (v * max + a / 2) / a };
+                let out = (v * max + a / 2).checked_div(a).unwrap_or(0);
                 *c = T::try_from(out.min(max)).unwrap_or(*c);
             }
         }
