@@ -1012,3 +1012,49 @@ fn a_typed_folder_may_start_with_home_and_must_be_absolute() {
     );
     assert!(message.contains("full path"), "{message}");
 }
+
+/// HEIC, AVIF and JPEG XL photos are shown like any other: the thumbnail
+/// and the preview the UI asks for by id are upright JPEGs.
+#[test]
+fn heic_avif_and_jpeg_xl_photos_are_shown_by_id() {
+    let env = Env::new();
+    let samples = crate::support::repo_root().join("tests/fixtures/formats");
+    let shown = [
+        ("iphone13promax_grid_orient6.heic", (3024, 4032)),
+        ("kimono_mirror_vertical_rotate270.avif", (722, 1024)),
+        ("bench_oriented_brg.jxl", (606, 500)),
+    ];
+    for (name, _) in shown {
+        std::fs::copy(samples.join(name), env.photos.join(name)).unwrap();
+    }
+    env.cli(&["add", env.photos_arg()]);
+    env.cli(&["scan"]);
+    let served = env.serve(&[]);
+    for (name, (w, h)) in shown {
+        let info = env.json(&["info", &env.photo(name)]);
+        assert_eq!(
+            (info["width"].as_u64(), info["height"].as_u64()),
+            (Some(w), Some(h))
+        );
+        let id = info["id"].as_i64().unwrap();
+        for (path, edge) in [
+            (format!("/thumb/{id}"), 256),
+            (format!("/preview/{id}"), 1024),
+        ] {
+            let reply = served.get_auth(&path);
+            assert_eq!(reply.status, 200, "{name} {path}");
+            assert_eq!(reply.header("Content-Type"), Some("image/jpeg"));
+            let img = image::load_from_memory(&reply.body).unwrap();
+            assert_eq!(
+                img.width().max(img.height()),
+                edge.min(w.max(h)) as u32,
+                "{name} {path}"
+            );
+            assert_eq!(
+                img.width() < img.height(),
+                w < h,
+                "{name} {path} is not upright"
+            );
+        }
+    }
+}
