@@ -1,5 +1,6 @@
 //! `shoebox dupes`: presentation of the engine's duplicate verbs.
 
+use crate::output::say;
 use anyhow::Result;
 use clap::Subcommand;
 use serde::Serialize;
@@ -72,13 +73,13 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
             }
             let files: usize = all.iter().map(|r| r.trash.len()).sum();
             if *dry_run {
-                println!(
+                say!(
                     "Dry run: {} groups, {files} files would go to the trash. Nothing was moved.",
                     all.len()
                 );
             } else {
                 let moved: usize = all.iter().map(|r| r.trashed.len()).sum();
-                println!(
+                say!(
                     "{} groups resolved, {moved} files moved to the trash.",
                     all.len()
                 );
@@ -90,9 +91,10 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
             if json {
                 return print_json(&g);
             }
-            println!(
+            say!(
                 "Group {} ({} members) will not be proposed again.",
-                g.group, g.members
+                g.group,
+                g.members
             );
             Ok(())
         }
@@ -106,19 +108,23 @@ pub fn run(library: &Library, json: bool, args: &DupesArgs) -> Result<()> {
                 return print_json(&History { actions: &actions });
             }
             if actions.is_empty() {
-                println!("No duplicates were resolved yet.");
+                say!("No duplicates were resolved yet.");
             }
             for a in &actions {
                 let state = match &a.undone_at {
                     Some(t) => format!(" (undone {t})"),
                     None => String::new(),
                 };
-                println!(
+                say!(
                     "#{} {} {} group {}: kept {}{state}",
-                    a.id, a.created_at, a.tier, a.group, a.kept
+                    a.id,
+                    a.created_at,
+                    a.tier,
+                    a.group,
+                    a.kept
                 );
                 for f in &a.files {
-                    println!("    trashed {}", f.display);
+                    say!("    trashed {}", f.display);
                 }
             }
             Ok(())
@@ -140,10 +146,10 @@ fn list(json: bool, report: &DuplicateReport) -> Result<()> {
     }
     let groups = &report.groups;
     if groups.is_empty() {
-        println!("No duplicates found.");
+        say!("No duplicates found.");
     }
     for g in groups {
-        println!(
+        say!(
             "{} {} ({} {}): keep {} — {}",
             g.tier,
             g.id,
@@ -157,13 +163,17 @@ fn list(json: bool, report: &DuplicateReport) -> Result<()> {
         );
         for m in &g.members {
             let mark = if m.id == g.keep { '*' } else { ' ' };
-            println!(
+            say!(
                 "  {mark} {:>6}  {}×{}  {:>9} bytes  {}",
-                m.id, m.width, m.height, m.bytes, m.path
+                m.id,
+                m.width,
+                m.height,
+                m.bytes,
+                m.path
             );
         }
         for n in &g.notes {
-            println!("    note: {n}");
+            say!("    note: {n}");
         }
     }
     Ok(())
@@ -171,33 +181,36 @@ fn list(json: bool, report: &DuplicateReport) -> Result<()> {
 
 fn print_resolution(r: &Resolution) {
     let verb = if r.dry_run { "would keep" } else { "kept" };
-    println!(
+    say!(
         "{} {}: {verb} {} ({})",
-        r.tier, r.group, r.keep_path, r.reason
+        r.tier,
+        r.group,
+        r.keep_path,
+        r.reason
     );
     if r.dry_run {
         for p in &r.trash {
-            println!("    would trash {p}");
+            say!("    would trash {p}");
         }
     } else {
         for p in &r.trashed {
-            println!("    trashed {p}");
+            say!("    trashed {p}");
         }
     }
     for s in &r.skipped {
-        println!("    left in place {}: {}", s.path, s.reason);
+        say!("    left in place {}: {}", s.path, s.reason);
     }
     if let Some(a) = r.action {
-        println!("    (action #{a}; `shoebox dupes undo {a}` restores)");
+        say!("    (action #{a}; `shoebox dupes undo {a}` restores)");
     }
 }
 
 fn print_undo(r: &UndoReport) {
     for p in &r.restored {
-        println!("restored {p}");
+        say!("restored {p}");
     }
     for p in &r.not_in_trash {
-        println!("not in the trash any more: {p}");
+        say!("not in the trash any more: {p}");
     }
-    println!("Run `shoebox scan` to index the restored files again.");
+    say!("Run `shoebox scan` to index the restored files again.");
 }

@@ -1,5 +1,6 @@
 //! The live library from the command line: `watch` and `jobs`.
 
+use crate::output::say;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -141,7 +142,7 @@ pub fn jobs(json: bool, live: &shoebox_engine::library::LiveStatus) -> Result<()
         return print_json(live);
     }
     if live.jobs.is_empty() && live.queued_paths == 0 {
-        println!("No background work queued.");
+        say!("No background work queued.");
     }
     crate::library::live_lines(live);
     Ok(())
@@ -152,9 +153,9 @@ pub fn paused(json: bool, kinds: &[String]) -> Result<()> {
         return print_json(&serde_json::json!({ "paused": kinds }));
     }
     if kinds.is_empty() {
-        println!("Nothing is paused.");
+        say!("Nothing is paused.");
     } else {
-        println!("Paused: {}", kinds.join(", "));
+        say!("Paused: {}", kinds.join(", "));
     }
     Ok(())
 }
@@ -163,7 +164,7 @@ pub fn jobs_ran(json: bool, steps: u64, live: &shoebox_engine::library::LiveStat
     if json {
         return print_json(&serde_json::json!({ "steps": steps, "live": live }));
     }
-    println!("Ran {steps} job steps.");
+    say!("Ran {steps} job steps.");
     crate::library::live_lines(live);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Folders, scanning, status and single photos: `add`, `remove`, `scan`,
 //! `status`, `info`, `errors`, `thumbnail`.
 
+use crate::output::say;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -61,7 +62,7 @@ pub fn folder_added(json: bool, root: &Root) -> Result<()> {
     if json {
         return print_json(root);
     }
-    println!(
+    say!(
         "Added {}. Run `shoebox scan` to index it.",
         root.path.display()
     );
@@ -72,7 +73,7 @@ pub fn folder_removed(json: bool, root: &Root) -> Result<()> {
     if json {
         return print_json(root);
     }
-    println!(
+    say!(
         "Removed {} from the library. No file was touched.",
         root.path.display()
     );
@@ -83,7 +84,7 @@ pub fn scan_report(json: bool, report: &ScanReport) -> Result<()> {
     if json {
         return print_json(report);
     }
-    println!(
+    say!(
         "Scanned {} files in {:.1}s: {} new photos, {} new locations of known photos, {} unchanged, {} problems, {} removed.",
         report.discovered,
         report.seconds,
@@ -94,12 +95,10 @@ pub fn scan_report(json: bool, report: &ScanReport) -> Result<()> {
         report.removed
     );
     for folder in &report.offline_folders {
-        println!(
-            "Offline: {folder} is missing (unmounted?); its photos are kept and marked offline."
-        );
+        say!("Offline: {folder} is missing (unmounted?); its photos are kept and marked offline.");
     }
     if report.failed > 0 {
-        println!("Run `shoebox errors` to see what could not be read.");
+        say!("Run `shoebox errors` to see what could not be read.");
     }
     Ok(())
 }
@@ -124,33 +123,34 @@ pub fn status(
             live,
         });
     }
-    println!("Photos:   {}", counts.photos);
-    println!("Files:    {}", counts.files);
-    println!("Pending:  {}", counts.pending);
+    say!("Photos:   {}", counts.photos);
+    say!("Files:    {}", counts.files);
+    say!("Pending:  {}", counts.pending);
     match &counts.model {
-        Some(model) => println!(
+        Some(model) => say!(
             "Embedded: {} ({} to go) with {model}",
-            counts.embedded, counts.pending_embeddings
+            counts.embedded,
+            counts.pending_embeddings
         ),
-        None => println!("Embedded: none yet (`shoebox embed`)"),
+        None => say!("Embedded: none yet (`shoebox embed`)"),
     }
-    println!("Errors:   {}", counts.errors);
+    say!("Errors:   {}", counts.errors);
     if counts.unsupported > 0 {
-        println!(
+        say!(
             "Not supported yet: {} (`shoebox errors` lists them)",
             counts.unsupported
         );
     }
-    println!("Warnings: {}", counts.warnings);
-    println!("Offline:  {}", counts.offline);
-    println!("Folders:");
+    say!("Warnings: {}", counts.warnings);
+    say!("Offline:  {}", counts.offline);
+    say!("Folders:");
     if folders.is_empty() {
-        println!("  (none yet: `shoebox add ~/Pictures`)");
+        say!("  (none yet: `shoebox add ~/Pictures`)");
     }
     for f in folders {
         let state = if f.online { "" } else { "  [offline]" };
         let scanned = f.last_scan_at.as_deref().unwrap_or("never scanned");
-        println!("  {}  ({scanned}){state}", f.path.display());
+        say!("  {}  ({scanned}){state}", f.path.display());
     }
     live_lines(live);
     Ok(())
@@ -158,21 +158,21 @@ pub fn status(
 
 pub(crate) fn live_lines(live: &shoebox_engine::library::LiveStatus) {
     match live.engine_pid {
-        Some(pid) => println!("Watching: yes (process {pid})"),
-        None => println!("Watching: no (`shoebox watch`)"),
+        Some(pid) => say!("Watching: yes (process {pid})"),
+        None => say!("Watching: no (`shoebox watch`)"),
     }
     for w in &live.watch {
         match (&w.mode[..], &w.reason) {
-            ("native", _) => println!("  {}  watched", w.path),
-            (mode, Some(reason)) => println!("  {}  {mode}: {reason}", w.path),
-            (mode, None) => println!("  {}  {mode}", w.path),
+            ("native", _) => say!("  {}  watched", w.path),
+            (mode, Some(reason)) => say!("  {}  {mode}: {reason}", w.path),
+            (mode, None) => say!("  {}  {mode}", w.path),
         }
     }
     if !live.paused.is_empty() {
-        println!("Paused:   {}", live.paused.join(", "));
+        say!("Paused:   {}", live.paused.join(", "));
     }
     if live.queued_paths > 0 {
-        println!("Changed paths waiting: {}", live.queued_paths);
+        say!("Changed paths waiting: {}", live.queued_paths);
     }
     for j in &live.jobs {
         let key = if j.key.is_empty() {
@@ -181,11 +181,13 @@ pub(crate) fn live_lines(live: &shoebox_engine::library::LiveStatus) {
             format!(" {}", j.key)
         };
         match &j.last_error {
-            Some(e) => println!(
+            Some(e) => say!(
                 "Job {}{key}: {} (attempt {}): {e}",
-                j.kind, j.state, j.attempts
+                j.kind,
+                j.state,
+                j.attempts
             ),
-            None => println!("Job {}{key}: {}", j.kind, j.state),
+            None => say!("Job {}{key}: {}", j.kind, j.state),
         }
     }
 }
@@ -199,29 +201,35 @@ pub fn info(json: bool, info: &PhotoInfo) -> Result<()> {
         s.as_deref()
             .map_or_else(none, |s| printable(s).into_owned())
     };
-    println!("Photo #{}", info.id);
+    say!("Photo #{}", info.id);
     for p in &info.paths {
-        println!("  file:        {}", printable(p));
+        say!("  file:        {}", printable(p));
     }
-    println!(
+    say!(
         "  size:        {}x{} {}",
-        info.width, info.height, info.format
+        info.width,
+        info.height,
+        info.format
     );
-    println!("  taken:       {}", text(&info.capture.taken_at));
-    println!(
+    say!("  taken:       {}", text(&info.capture.taken_at));
+    say!(
         "  camera:      {} {}",
         printable(info.capture.camera_make.as_deref().unwrap_or_default()),
         printable(info.capture.camera_model.as_deref().unwrap_or_default())
     );
-    println!("  lens:        {}", text(&info.capture.lens));
+    say!("  lens:        {}", text(&info.capture.lens));
     match &info.gps {
-        Some(g) => println!("  gps:         {:.6}, {:.6}", g.lat, g.lon),
-        None => println!("  gps:         -"),
+        Some(g) => say!("  gps:         {:.6}, {:.6}", g.lat, g.lon),
+        None => say!("  gps:         -"),
     }
-    println!("  orientation: {}", info.orientation);
-    println!("  hash:        {}", info.hash);
+    say!("  orientation: {}", info.orientation);
+    if let Some(from) = info.decoded_from.as_deref().filter(|f| *f != "image") {
+        // Thumbnails and search see a preview, not the file's own pixels.
+        say!("  shown from:  {from}");
+    }
+    say!("  hash:        {}", info.hash);
     if info.offline {
-        println!("  (offline: its folder is missing)");
+        say!("  (offline: its folder is missing)");
     }
     Ok(())
 }
@@ -231,10 +239,10 @@ pub fn errors(json: bool, errors: &[ErrorEntry]) -> Result<()> {
         return print_json(errors);
     }
     if errors.is_empty() {
-        println!("No problems.");
+        say!("No problems.");
     }
     for e in errors {
-        println!(
+        say!(
             "{} [{}]: {}",
             printable(&e.path),
             e.kind,
@@ -248,6 +256,6 @@ pub fn thumbnail(json: bool, id: i64, size: u32, path: &Path) -> Result<()> {
     if json {
         return print_json(&serde_json::json!({"id": id, "size": size, "path": path}));
     }
-    println!("{}", path.display());
+    say!("{}", path.display());
     Ok(())
 }

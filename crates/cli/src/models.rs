@@ -1,6 +1,7 @@
 //! Models and embeddings: `model`, `embed`, `embed-image`, `embed-text`
 //! and `doctor`.
 
+use crate::output::say;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -168,18 +169,22 @@ pub fn embed_report(json: bool, report: &EmbedReport, tags: Option<&RetagReport>
     } else {
         "Embedded"
     };
-    println!(
+    say!(
         "{verb} {} photos in {:.1}s ({:.1} photos/s) with {} on {}.",
-        report.embedded, report.seconds, report.photos_per_second, report.model, report.device
+        report.embedded,
+        report.seconds,
+        report.photos_per_second,
+        report.model,
+        report.device
     );
     if report.failed > 0 {
-        println!(
+        say!(
             "{} photos could not be embedded; `shoebox errors` lists them.",
             report.failed
         );
     }
     if report.remaining > 0 {
-        println!(
+        say!(
             "{} photos left; run `shoebox embed` again to continue.",
             report.remaining
         );
@@ -215,7 +220,7 @@ pub fn embeddings(json: bool, rows: &[Embedded]) -> Result<()> {
             .take(4)
             .map(|v| format!("{v:+.4}"))
             .collect();
-        println!(
+        say!(
             "{label}: [{}, ...] ({} dims)",
             head.join(", "),
             row.embedding.len()
@@ -248,7 +253,7 @@ pub fn model_list(json: bool, models: &[ModelStatus]) -> Result<()> {
             .download_mb
             .map(|mb| format!(", {mb} MB"))
             .unwrap_or_default();
-        println!("{:<24} {}{size}  [{}]", m.name, m.repo, flags.join(", "));
+        say!("{:<24} {}{size}  [{}]", m.name, m.repo, flags.join(", "));
     }
     Ok(())
 }
@@ -264,14 +269,14 @@ pub fn model_ready(json: bool, model: &LoadedModel, active: bool) -> Result<()> 
             "active": active,
         }));
     }
-    println!(
+    say!(
         "{} is ready in {} ({} dims).",
         model.row.key,
         model.dir.path.display(),
         model.row.dim
     );
     if active {
-        println!("It is now this library's model; `shoebox embed` fills in its vectors.");
+        say!("It is now this library's model; `shoebox embed` fills in its vectors.");
     }
     Ok(())
 }
@@ -298,24 +303,24 @@ pub fn doctor(json: bool, d: &Doctor) -> Result<()> {
     if json {
         return print_json(d);
     }
-    println!("shoebox {}", d.version);
-    println!("library:  {}", d.library);
-    println!("model:    {}", d.model_spec);
+    say!("shoebox {}", d.version);
+    say!("library:  {}", d.library);
+    say!("model:    {}", d.model_spec);
     match (&d.model, &d.model_error) {
-        (Some(key), _) => println!(
+        (Some(key), _) => say!(
             "          {key} at {}",
             d.model_path.as_deref().unwrap_or("?")
         ),
-        (None, Some(err)) => println!("          not available: {err}"),
+        (None, Some(err)) => say!("          not available: {err}"),
         _ => {}
     }
-    println!("device:   {} (requested {})", d.device, d.device_requested);
+    say!("device:   {} (requested {})", d.device, d.device_requested);
     if let Some(reason) = &d.device_fallback_reason {
-        println!("          fell back to the CPU: {reason}");
+        say!("          fell back to the CPU: {reason}");
     }
-    println!("threads:  {}", d.threads);
-    println!("features: {}", d.features.join(", "));
-    println!(
+    say!("threads:  {}", d.threads);
+    say!("features: {}", d.features.join(", "));
+    say!(
         "hf cache: {} (endpoint {}{})",
         d.hf_cache,
         d.hf_endpoint,

@@ -4,6 +4,30 @@
 use anyhow::Result;
 use serde::Serialize;
 
+/// `println!` for results: when the reader has gone (`shoebox search x |
+/// head -3`), the command ends quietly, as `head` expects, instead of
+/// panicking on the closed pipe.
+macro_rules! say {
+    () => {
+        $crate::output::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::say_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+pub fn say_line(line: std::fmt::Arguments) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write the output: {e}");
+        std::process::exit(1);
+    }
+}
+
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

@@ -1,6 +1,7 @@
 //! `search` and `similar`: the engine's results, printed as text or as
 //! the same JSON the API sends.
 
+use crate::output::say;
 use anyhow::Result;
 use shoebox_engine::search::{SearchOptions, SearchResults};
 use shoebox_engine::Library;
@@ -67,9 +68,9 @@ pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
         return print_json(r);
     }
     if r.results.is_empty() {
-        println!("No photos match.");
+        say!("No photos match.");
         if r.more {
-            println!(
+            say!(
                 "{} photos pass the filters but none is a clear match; `--all` shows them ranked anyway.",
                 r.candidates
             );
@@ -86,11 +87,11 @@ pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
             .as_deref()
             .map(|t| &t[..t.len().min(10)])
             .unwrap_or("          ");
-        println!("{score}  {date}  {}", hit.path);
+        say!("{score}  {date}  {}", hit.path);
     }
     let shown = r.offset + r.results.len();
     if shown < r.total {
-        println!(
+        say!(
             "{}-{} of {}; `--offset {shown}` for more.",
             r.offset + 1,
             shown,
@@ -98,7 +99,7 @@ pub fn search_results(json: bool, r: &SearchResults) -> Result<()> {
         );
     }
     if r.more {
-        println!(
+        say!(
             "{} more pass the filters below the relevance cut-off; `--all` shows them.",
             r.candidates - r.total
         );

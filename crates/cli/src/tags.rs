@@ -1,5 +1,6 @@
 //! Tags: `tags`, `tag`, and the accuracy harness `eval`.
 
+use crate::output::say;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -227,9 +228,11 @@ pub(crate) fn display_name(vocab: &Vocabulary, tag: &str) -> String {
 
 pub(crate) fn print_retag(r: &RetagReport) {
     if r.prototypes_built > 0 {
-        println!(
+        say!(
             "Built {} tag prototypes from {} prompts in {:.1}s (once per model; cached).",
-            r.prototypes_built, r.prompts_embedded, r.prototype_seconds
+            r.prototypes_built,
+            r.prompts_embedded,
+            r.prototype_seconds
         );
     }
     let verb = if r.cancelled {
@@ -237,7 +240,7 @@ pub(crate) fn print_retag(r: &RetagReport) {
     } else {
         "Tagged"
     };
-    println!(
+    say!(
         "{verb} {} photos against {} concepts: {} tags added, {} removed ({} concepts changed) in {:.1}s.",
         r.photos_scored, r.concepts, r.tags_added, r.tags_removed, r.changed_concepts, r.seconds
     );
@@ -256,16 +259,14 @@ pub fn photo_tags(json: bool, tags: &[PhotoTag], vocab: &Vocabulary) -> Result<(
         return print_json(tags);
     }
     if tags.is_empty() {
-        println!(
-            "No tags. (Tags appear after `shoebox embed`; add your own with `shoebox tag add`.)"
-        );
+        say!("No tags. (Tags appear after `shoebox embed`; add your own with `shoebox tag add`.)");
     }
     for t in tags {
         let score = t
             .score
             .map(|s| format!("{s:.3}"))
             .unwrap_or_else(|| "-".into());
-        println!(
+        say!(
             "{:<28} {:>6}  {}",
             display_name(vocab, &t.tag),
             score,
@@ -280,10 +281,10 @@ pub fn tag_counts(json: bool, counts: &[TagCount], vocab: &Vocabulary) -> Result
         return print_json(counts);
     }
     if counts.is_empty() {
-        println!("No tags yet.");
+        say!("No tags yet.");
     }
     for c in counts {
-        println!(
+        say!(
             "{:<28} {:>6}  (auto {}, user {}, imported {}, rejected {})",
             display_name(vocab, &c.tag),
             c.count,
@@ -364,7 +365,7 @@ pub fn custom_added(json: bool, def: &TagDef, examples: usize) -> Result<()> {
         }
         return print_json(&Added { def, examples });
     }
-    println!(
+    say!(
         "Custom tag `{}` saved with {examples} confirmed examples; `shoebox tags retag` (or the next `embed`) finds more.",
         def.tag
     );
@@ -380,9 +381,7 @@ pub fn custom_removed(json: bool, tag: &str) -> Result<()> {
         }
         return print_json(&Removed { tag, removed: true });
     }
-    println!(
-        "`{tag}` is no longer assigned automatically; `shoebox tags retag` drops its auto tags."
-    );
+    say!("`{tag}` is no longer assigned automatically; `shoebox tags retag` drops its auto tags.");
     Ok(())
 }
 
@@ -391,7 +390,7 @@ pub fn custom_list(json: bool, custom: &[&Concept]) -> Result<()> {
         return print_json(custom);
     }
     for c in custom {
-        println!("{:<28} {}", c.name, c.descriptions.join("; "));
+        say!("{:<28} {}", c.name, c.descriptions.join("; "));
     }
     Ok(())
 }
@@ -407,15 +406,15 @@ pub fn xmp_report(json: bool, r: &XmpReport) -> Result<()> {
     };
     let (sc, su) = summary.split_once(", ").expect("two words");
     for p in &r.created {
-        println!("{c} {p}");
+        say!("{c} {p}");
     }
     for p in &r.updated {
-        println!("{u} {p}");
+        say!("{u} {p}");
     }
     for f in &r.failed {
-        println!("skipped {}: {}", f.path, f.reason);
+        say!("skipped {}: {}", f.path, f.reason);
     }
-    println!(
+    say!(
         "{} photos: {} sidecars {sc}, {} {su}, {} unchanged, {} skipped (naming: {}).",
         r.photos,
         r.created.len(),
@@ -431,7 +430,7 @@ pub fn xmp_settings(json: bool, s: &XmpSettings) -> Result<()> {
     if json {
         return print_json(s);
     }
-    println!(
+    say!(
         "Write sidecars on change: {}. Naming: {} ({}).",
         if s.write_on_change { "on" } else { "off" },
         s.naming.as_str(),
@@ -447,7 +446,7 @@ pub fn eval_tags(json: bool, r: &EvalReport) -> Result<()> {
     if json {
         return print_json(r);
     }
-    println!(
+    say!(
         "{} images, {} concepts, model {}:\n  top-1 {:.3}  top-5 {:.3}\n  assigned tags: precision {:.3}, recall {:.3}, F1 {:.3}; {} images without a tag",
         r.images,
         r.concepts,
@@ -460,16 +459,16 @@ pub fn eval_tags(json: bool, r: &EvalReport) -> Result<()> {
         r.abstained
     );
     for s in &r.skipped {
-        println!("  skipped {}: {}", s.file, s.reason);
+        say!("  skipped {}: {}", s.file, s.reason);
     }
     if !r.unknown_labels.is_empty() {
-        println!(
+        say!(
             "  labels not in the vocabulary: {}",
             r.unknown_labels.join(", ")
         );
     }
     if let Some(p) = &r.calibration_path {
-        println!(
+        say!(
             "  fitted thresholds for {} concepts, saved to {p}",
             r.fitted_concepts
         );
@@ -484,10 +483,10 @@ pub(crate) fn tag_changed(json: bool, change: &TagChange) -> Result<()> {
     let (id, name) = (change.id, &change.name);
     match (change.action, change.was_on) {
         (shoebox_engine::library::TagAction::Add, _) => {
-            println!("Tagged photo {id} with `{name}`.")
+            say!("Tagged photo {id} with `{name}`.")
         }
-        (_, true) => println!("Removed `{name}` from photo {id}; re-tagging will not put it back."),
-        (_, false) => println!("Photo {id} did not have `{name}`; it will not be given it."),
+        (_, true) => say!("Removed `{name}` from photo {id}; re-tagging will not put it back."),
+        (_, false) => say!("Photo {id} did not have `{name}`; it will not be given it."),
     }
     Ok(())
 }

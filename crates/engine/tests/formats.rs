@@ -238,3 +238,111 @@ fn broken_and_hostile_heif_avif_and_jxl_files_are_per_file_errors() {
         );
     }
 }
+
+/// A Canon CR3 as far as its preview goes: `ftyp crx`, then Canon's
+/// preview `uuid` box holding a `PRVW` box (a short header, then the JPEG).
+fn cr3_with_preview(jpeg: &[u8]) -> Vec<u8> {
+    let mut prvw = Vec::new();
+    prvw.extend_from_slice(&((8 + 16 + jpeg.len()) as u32).to_be_bytes());
+    prvw.extend_from_slice(b"PRVW");
+    prvw.extend_from_slice(&[0, 0, 0, 0, 0, 1, 0x06, 0x54, 0x04, 0x38, 0, 0]);
+    prvw.extend_from_slice(&(jpeg.len() as u32).to_be_bytes());
+    prvw.extend_from_slice(jpeg);
+    let mut uuid = Vec::new();
+    uuid.extend_from_slice(&((8 + 16 + 8 + prvw.len()) as u32).to_be_bytes());
+    uuid.extend_from_slice(b"uuid");
+    uuid.extend_from_slice(&[
+        0xea, 0xf4, 0x2b, 0x5e, 0x1c, 0x98, 0x4b, 0x88, 0xb9, 0xfb, 0xb7, 0xdc, 0x40, 0x6e, 0x4d,
+        0x16,
+    ]);
+    uuid.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1]);
+    uuid.extend_from_slice(&prvw);
+    let mut file = b"\0\0\0\x18ftypcrx \0\0\0\x01crx isom".to_vec();
+    file.extend_from_slice(&uuid);
+    file.extend_from_slice(b"\0\0\0\x08mdat");
+    file
+}
+
+/// A DNG 1.7 as Apple ProRAW writes its preview: a TIFF whose IFD holds a
+/// reduced-resolution image compressed with JPEG XL (Compression 52546) in
+/// one strip.
+fn dng_with_jxl_preview(jxl: &[u8]) -> Vec<u8> {
+    let entries: [(u16, u16, u32); 6] = [
+        (0x00FE, 4, 1),                // NewSubfileType: reduced resolution
+        (0x0100, 4, 924),              // ImageWidth
+        (0x0101, 4, 1386),             // ImageLength
+        (0x0103, 3, 52546),            // Compression: JPEG XL
+        (0x0111, 4, 0),                // StripOffsets, filled in below
+        (0x0117, 4, jxl.len() as u32), // StripByteCounts
+    ];
+    let ifd_len = 2 + 12 * entries.len() + 4;
+    let data_at = (8 + ifd_len) as u32;
+    let mut file = b"II*\0\x08\0\0\0".to_vec();
+    file.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        let value = if tag == 0x0111 { data_at } else { value };
+        file.extend_from_slice(&tag.to_le_bytes());
+        file.extend_from_slice(&kind.to_le_bytes());
+        file.extend_from_slice(&1u32.to_le_bytes());
+        if kind == 3 {
+            file.extend_from_slice(&(value as u16).to_le_bytes());
+            file.extend_from_slice(&[0, 0]);
+        } else {
+            file.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    file.extend_from_slice(&0u32.to_le_bytes());
+    file.extend_from_slice(jxl);
+    file
+}
+
+#[test]
+fn raw_previews_are_used_and_the_catalog_says_so() {
+    let preview = encode_jpeg(&synthetic(1620, 1080, 7), 85);
+    let rw2 = std::fs::read(samples_dir().join("raw/exiftool_Panasonic.rw2")).unwrap();
+    let jxl = std::fs::read(samples_dir().join("sunset_logo.jxl")).unwrap();
+    let f = Fixture::with_files(&[
+        ("P1000001.RW2", rw2),
+        ("IMG_0001.CR3", cr3_with_preview(&preview)),
+        ("IMG_0002.DNG", dng_with_jxl_preview(&jxl)),
+        // A CR3 whose preview box was cut off: not supported, with a reason.
+        ("IMG_0003.CR3", cr3_with_preview(&preview)[..200].to_vec()),
+        (
+            "thumbnail item.heic",
+            std::fs::read(samples_dir().join("heif_enc_hubble_thumb400.heic")).unwrap(),
+        ),
+    ]);
+    let report = f.scan();
+    assert_eq!(
+        report.new_photos,
+        4,
+        "{report:?} {:#?}",
+        f.lib.errors().unwrap()
+    );
+    let cases = [
+        ("P1000001.RW2", "raw-rw2", "embedded preview"),
+        ("IMG_0001.CR3", "raw-cr3", "embedded preview"),
+        ("IMG_0002.DNG", "raw-dng", "embedded preview"),
+        ("thumbnail item.heic", "heif", "embedded thumbnail"),
+    ];
+    for (name, format, from) in cases {
+        let info = f.lib.info(f.id(name)).unwrap();
+        assert_eq!(
+            (info.format.as_str(), info.decoded_from.as_deref()),
+            (format, Some(from)),
+            "{name}"
+        );
+    }
+    let dng = f.lib.info(f.id("IMG_0002.DNG")).unwrap();
+    assert_eq!((dng.width, dng.height), (924, 1386));
+    let cut = f.lib.errors().unwrap();
+    let cut = cut
+        .iter()
+        .find(|e| e.path.ends_with("IMG_0003.CR3"))
+        .unwrap();
+    assert_eq!(cut.kind, "unsupported");
+    assert!(cut.reason.contains("no embedded preview"), "{}", cut.reason);
+    // A full decode (the model's reference path) is the file's own image.
+    let full = decode::load_full_upright(&f.photos.join("thumbnail item.heic")).unwrap();
+    assert_eq!((full.width(), full.height()), (1000, 872));
+}

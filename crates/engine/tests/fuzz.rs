@@ -228,8 +228,8 @@ fn png_side_channel_check_never_panics() {
 fn raw_preview_finder_never_panics() {
     let corpus = image_corpus();
     fuzz("raw", 0x5EED_0003, &corpus, |b| {
-        for kind in ["raw-nef", "raw-cr2", "raw-dng", "raw-raf", "raw-arw"] {
-            let _ = raw::embedded_jpeg(b, kind);
+        for kind in ["nef", "cr2", "dng", "raf", "arw", "rw2", "cr3"] {
+            let _ = raw::embedded_preview(b, kind);
         }
     });
 }

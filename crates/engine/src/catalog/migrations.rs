@@ -315,6 +315,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER changes_tag_delete AFTER DELETE ON photo_tags
         BEGIN INSERT INTO changes (photo_id, what) VALUES (OLD.photo_id, 'tags'); END;
     "#,
+    // v10: which pixels the thumbnail and the model input were made from:
+    // 'image' (the file's own), 'embedded preview' (a RAW's JPEG or JPEG XL
+    // preview), 'embedded thumbnail' (a HEIF thumbnail item). NULL for
+    // photos catalogued before.
+    r#"
+    ALTER TABLE photos ADD COLUMN decoded_from TEXT;
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

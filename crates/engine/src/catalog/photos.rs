@@ -39,6 +39,8 @@ pub struct NewPhoto {
     /// see `ingest::quality::content`).
     pub content: String,
     pub thumb_ready: bool,
+    /// Which pixels were decoded (see `ingest::decode::DecodedFrom`).
+    pub decoded_from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,8 +166,8 @@ impl Catalog {
             let mut insert_photo = tx.prepare_cached(
                 "INSERT INTO photos (hash, width, height, format, taken_at, taken_at_source,
                     camera_make, camera_model, lens, gps_lat, gps_lon, orientation, phash,
-                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes, content)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes, content, decoded_from)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
                  ON CONFLICT(hash) DO UPDATE SET thumb_ready = max(thumb_ready, excluded.thumb_ready)",
             )?;
             let mut photo_id = tx.prepare_cached("SELECT id FROM photos WHERE hash = ?1")?;
@@ -221,6 +223,7 @@ impl Catalog {
                                 p.sharpness,
                                 p.crop_hashes,
                                 p.content,
+                                p.decoded_from,
                             ])?;
                         }
                         let id: Option<i64> =

@@ -63,6 +63,10 @@ pub struct PhotoInfo {
     pub orientation: u16,
     pub phash: Option<String>,
     pub pixel_hash: Option<String>,
+    /// Which pixels the thumbnail and the model input come from: "image",
+    /// "embedded preview" (RAW) or "embedded thumbnail" (HEIF); null for
+    /// photos catalogued before this was recorded.
+    pub decoded_from: Option<String>,
     pub offline: bool,
 }
 
@@ -171,7 +175,8 @@ impl Catalog {
             .conn
             .query_row(
                 "SELECT id, hash, width, height, format, taken_at, taken_at_source, camera_make,
-                        camera_model, lens, gps_lat, gps_lon, orientation, phash, pixel_hash
+                        camera_model, lens, gps_lat, gps_lon, orientation, phash, pixel_hash,
+                        decoded_from
                    FROM photos WHERE id = ?1",
                 [id],
                 photo_from_row,
@@ -222,6 +227,7 @@ fn photo_from_row(r: &Row) -> rusqlite::Result<PhotoInfo> {
         orientation: r.get(12)?,
         phash: r.get::<_, Option<Vec<u8>>>(13)?.map(|b| hex(&b)),
         pixel_hash: r.get::<_, Option<Vec<u8>>>(14)?.map(|b| hex(&b)),
+        decoded_from: r.get(15)?,
         offline: false,
     })
 }

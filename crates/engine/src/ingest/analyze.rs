@@ -259,6 +259,13 @@ impl Analyzer<'_> {
                 crop_hashes: Some(crop_hashes),
                 content: content.lacking.unwrap_or_default(),
                 thumb_ready,
+                decoded_from: if matches!(fmt, Format::Raw(_)) {
+                    decode::DecodedFrom::EmbeddedPreview
+                } else {
+                    decoded.from
+                }
+                .as_str()
+                .to_string(),
             })),
             warning: [warning, content.truncated, keyword_warning]
                 .into_iter()

@@ -29,6 +29,28 @@ pub struct Decoded {
     /// BLAKE3 of the decoded pixels: equal for files that differ only in
     /// metadata.
     pub pixel_hash: [u8; 32],
+    pub from: DecodedFrom,
+}
+
+/// Which pixels of a file were decoded, recorded with the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodedFrom {
+    /// The file's own image (whole, or reduced while decoding).
+    Image,
+    /// A RAW file's embedded JPEG or JPEG XL preview.
+    EmbeddedPreview,
+    /// A HEIF thumbnail item large enough for what was asked.
+    EmbeddedThumbnail,
+}
+
+impl DecodedFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecodedFrom::Image => "image",
+            DecodedFrom::EmbeddedPreview => "embedded preview",
+            DecodedFrom::EmbeddedThumbnail => "embedded thumbnail",
+        }
+    }
 }
 
 pub fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
@@ -127,6 +149,7 @@ fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
         width,
         height,
         pixel_hash,
+        from: DecodedFrom::Image,
     })
 }
 
@@ -215,6 +238,7 @@ pub(crate) fn reduce(full: DynamicImage, min_edge: u32) -> Decoded {
         width,
         height,
         pixel_hash,
+        from: DecodedFrom::Image,
     }
 }
 
@@ -365,10 +389,9 @@ fn hash_pixels(width: u32, height: u32, pixels: &[u8]) -> [u8; 32] {
 /// decode (a RAW without a preview).
 pub fn decodable(bytes: &[u8], fmt: Format) -> Result<(&[u8], Format), String> {
     match fmt {
-        Format::Raw(kind) => raw::embedded_jpeg(bytes, kind)
-            .map(|preview| (preview, Format::Jpeg))
+        Format::Raw(kind) => raw::embedded_preview(bytes, kind)
             .ok_or_else(|| {
-                format!("RAW ({kind}) is unsupported for now, and this file has no embedded JPEG preview")
+                format!("RAW ({kind}) sensor data is not supported yet, and this file has no embedded preview to show instead")
             }),
         other => Ok((bytes, other)),
     }

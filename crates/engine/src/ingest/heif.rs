@@ -13,7 +13,7 @@ use libheif_rs::{
     ColorSpace, DecodingOptions, HeifContext, ImageHandle, ItemId, LibHeif, RgbChroma,
 };
 
-use super::decode::{check_dimensions, reduce, Decoded};
+use super::decode::{check_dimensions, reduce, Decoded, DecodedFrom};
 
 pub fn decode_reduced(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
     let ctx = HeifContext::read_from_bytes(bytes)
@@ -25,15 +25,16 @@ pub fn decode_reduced(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
     check_dimensions(width, height)?;
     // A thumbnail that will not decode (Sony's JPEG-coded one disagrees
     // with its declared size under libheif) only costs the full decode.
-    let image = match usable_thumbnail(&primary, min_edge).map(|t| decode_handle(&t)) {
-        Some(Ok(image)) => image,
-        _ => decode_handle(&primary)?,
+    let (image, from) = match usable_thumbnail(&primary, min_edge).map(|t| decode_handle(&t)) {
+        Some(Ok(image)) => (image, DecodedFrom::EmbeddedThumbnail),
+        _ => (decode_handle(&primary)?, DecodedFrom::Image),
     };
     // The size on record is the full image's, even when a thumbnail was
     // decoded.
     Ok(Decoded {
         width,
         height,
+        from,
         ..reduce(image, min_edge)
     })
 }
