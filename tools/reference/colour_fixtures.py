@@ -47,7 +47,34 @@ def generate() -> dict[str, bytes | None]:
     # Plain Adobe CMYK (transform 0), as Photoshop writes print files.
     Image.fromarray(rgb, "RGB").convert("CMYK").save(OUT / "cmyk_adobe.jpg", quality=95)
     made["cmyk_adobe.jpg"] = None
+    # Display P3 (the iPhone camera's profile, taken from a real iPhone JPEG):
+    # flat patches whose sRGB rendering differs clearly from their numbers.
+    with Image.open(SHARED / "jpeg/iphone13mini_p3_gainmap.jpg") as iphone:
+        p3 = iphone.info["icc_profile"]
+    patches = Image.new("RGB", (PATCH * len(P3_PATCHES), PATCH))
+    for i, colour in enumerate(P3_PATCHES):
+        patches.paste(colour, (i * PATCH, 0, (i + 1) * PATCH, PATCH))
+    patches.save(OUT / "p3_patches.png", icc_profile=p3)
+    made["p3_patches.png"] = None
     return made
+
+
+PATCH = 64
+P3_PATCHES = [(230, 40, 40), (40, 200, 60), (60, 80, 220), (200, 180, 60), (128, 128, 128)]
+
+
+def display_expectations() -> dict:
+    """What a colour-managed viewer shows at each patch centre: LittleCMS
+    (PIL.ImageCms) from the file's profile to sRGB."""
+    import io
+
+    from PIL import ImageCms
+
+    with Image.open(OUT / "p3_patches.png") as im:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
+        shown = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        centres = [(i * PATCH + PATCH // 2, PATCH // 2) for i in range(len(P3_PATCHES))]
+        return {"p3_patches.png": [[x, y, list(shown.getpixel((x, y)))] for x, y in centres]}
 
 
 def reference_embeddings(names: list[str]) -> dict[str, list[float]]:
@@ -89,6 +116,7 @@ def main() -> None:
         print(f"{name:24} {mode:6} {rgb.size}")
     embeddings = reference_embeddings(sorted(names))
     (OUT / "expected" / "clip-tiny.json").write_text(json.dumps(embeddings, indent=0) + "\n")
+    (OUT / "expected" / "display.json").write_text(json.dumps(display_expectations(), indent=0) + "\n")
 
 
 if __name__ == "__main__":

@@ -109,3 +109,40 @@ fn every_mode_embeds_like_the_reference() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Thumbnails and previews are for people: a Display P3 photo is shown in
+/// sRGB, as a colour-managed viewer (LittleCMS) shows it
+/// (tests/fixtures/colour/expected/display.json), while its model input
+/// above keeps the file's numbers.
+#[test]
+fn previews_show_wide_gamut_photos_in_srgb() {
+    let expected: std::collections::HashMap<String, Vec<(u32, u32, [u8; 3])>> =
+        serde_json::from_str(
+            &std::fs::read_to_string(fixtures().join("expected/display.json")).unwrap(),
+        )
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for name in expected.keys() {
+        std::fs::copy(fixtures().join(name), photos.join(name)).unwrap();
+    }
+    let lib = shoebox_engine::Library::open(&tmp.path().join("library")).unwrap();
+    lib.add_folder(&photos).unwrap();
+    lib.scan(&Default::default(), &|_| {}).unwrap();
+    for (name, points) in expected {
+        let id = lib
+            .resolve_photo(photos.join(&name).to_str().unwrap())
+            .unwrap();
+        // The preview keeps this small image's size, so points map 1:1.
+        let preview = image::open(lib.thumbnail(id, 1024).unwrap())
+            .unwrap()
+            .to_rgb8();
+        for (x, y, want) in points {
+            let got = preview.get_pixel(x, y).0;
+            let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
+            // JPEG quality 85 on a flat patch moves a level or two.
+            assert!(off <= 3, "{name} at ({x}, {y}): {got:?}, want {want:?}");
+        }
+    }
+}

@@ -208,13 +208,20 @@ impl Analyzer<'_> {
         StageTimes::add(&self.times.decode, started);
 
         let started = Instant::now();
-        let thumb_ready = match self.thumbs.write(&hash, thumbs::GRID_SIZE, &upright) {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::warn!("{e}");
-                false
-            }
-        };
+        // The thumbnail is shown in sRGB; hashes and checks use the pixels as stored.
+        let shown =
+            (decoded.icc.as_deref()).map(|icc| super::display::to_srgb(upright.clone(), Some(icc)));
+        let thumb_ready =
+            match self
+                .thumbs
+                .write(&hash, thumbs::GRID_SIZE, shown.as_ref().unwrap_or(&upright))
+            {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    false
+                }
+            };
         StageTimes::add(&self.times.thumbnail, started);
 
         let started = Instant::now();

@@ -30,6 +30,9 @@ pub struct Decoded {
     /// metadata.
     pub pixel_hash: [u8; 32],
     pub from: DecodedFrom,
+    /// The ICC profile the pixels are in, when the file has one; applied
+    /// for display only (`ingest::display`).
+    pub icc: Option<Vec<u8>>,
 }
 
 /// Which pixels of a file were decoded, recorded with the photo.
@@ -118,6 +121,7 @@ fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
     let pixels = decoder
         .decode()
         .map_err(|e| format!("JPEG data is corrupt or truncated ({e})"))?;
+    let icc = decoder.icc_profile();
     let info = decoder.info().ok_or("JPEG has no frame header")?;
     let (w, h) = (out_w as u32, out_h as u32);
     let pixel_hash = hash_pixels(w, h, &pixels);
@@ -150,6 +154,7 @@ fn decode_jpeg_scaled(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
         height,
         pixel_hash,
         from: DecodedFrom::Image,
+        icc,
     })
 }
 
@@ -178,6 +183,8 @@ fn decode_jxl(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
         .map_err(|e| format!("not a readable JPEG XL image ({e})"))?;
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
+    let mut decoder = decoder;
+    let icc = decoder.icc_profile().ok().flatten();
     // jxl-oxide renders whatever part of a truncated file it has.
     let parsed = jxl_oxide::JxlImage::builder()
         .read(std::io::Cursor::new(bytes))
@@ -190,7 +197,10 @@ fn decode_jxl(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
     if full.color().has_alpha() && alpha_is_premultiplied(&parsed) {
         unpremultiply(&mut full);
     }
-    Ok(reduce(full, min_edge))
+    Ok(Decoded {
+        icc,
+        ..reduce(full, min_edge)
+    })
 }
 
 /// Whether the JPEG XL's alpha channel is "associated": its colours are
@@ -239,6 +249,7 @@ pub(crate) fn reduce(full: DynamicImage, min_edge: u32) -> Decoded {
         height,
         pixel_hash,
         from: DecodedFrom::Image,
+        icc: None,
     }
 }
 
@@ -355,10 +366,18 @@ fn decode_with_image_crate(
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 8);
     limited.limits(limits);
-    let full = limited
-        .decode()
-        .map_err(|e| format!("{} data is corrupt or truncated ({e})", format_name(format)))?;
-    Ok(reduce(full, min_edge))
+    let corrupt = |e: image::ImageError| {
+        format!("{} data is corrupt or truncated ({e})", format_name(format))
+    };
+    let mut decoder = limited.into_decoder().map_err(corrupt)?;
+    let icc = image::ImageDecoder::icc_profile(&mut decoder)
+        .ok()
+        .flatten();
+    let full = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    Ok(Decoded {
+        icc,
+        ..reduce(full, min_edge)
+    })
 }
 
 fn format_name(format: image::ImageFormat) -> &'static str {
@@ -416,6 +435,22 @@ pub fn load_upright(
     let (data, fmt) = decodable(&bytes, fmt)?;
     let decoded = decode_reduced(data, fmt, min_edge)?;
     Ok(apply_orientation(decoded.image, orientation))
+}
+
+/// Like [`load_upright`], converted to sRGB from the file's colour profile:
+/// what thumbnails and previews show.
+pub fn load_upright_for_display(
+    path: &std::path::Path,
+    min_edge: u32,
+    orientation: u16,
+) -> Result<DynamicImage, String> {
+    let bytes = read_file(path)?;
+    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
+    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
+    let (data, fmt) = decodable(&bytes, fmt)?;
+    let decoded = decode_reduced(data, fmt, min_edge)?;
+    let upright = apply_orientation(decoded.image, orientation);
+    Ok(super::display::to_srgb(upright, decoded.icc.as_deref()))
 }
 
 /// A file's pixels at full size, upright: the input a reference

@@ -16,6 +16,11 @@ use libheif_rs::{
 use super::decode::{check_dimensions, reduce, Decoded, DecodedFrom};
 
 pub fn decode_reduced(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
+    // A cut-off copy may still hold the thumbnail item; it is a damaged
+    // file all the same.
+    if data_beyond_end(bytes) {
+        return Err("HEIF is truncated: the file ends before the image data does (an incomplete copy or download?)".into());
+    }
     let ctx = HeifContext::read_from_bytes(bytes)
         .map_err(|e| format!("not a readable HEIF image ({})", e.message.trim()))?;
     let primary = ctx
@@ -35,13 +40,23 @@ pub fn decode_reduced(bytes: &[u8], min_edge: u32) -> Result<Decoded, String> {
         width,
         height,
         from,
+        icc: primary.color_profile_raw().map(|p| p.data),
         ..reduce(image, min_edge)
     })
 }
 
-/// The smallest thumbnail whose short edge is at least `min_edge` and whose
-/// shape matches the primary image's (a thumbnail of another aspect ratio
-/// would be cropped or padded).
+/// The shortest short edge a thumbnail item may have and still stand in for
+/// the image: the model input of CLIP-family models. iPhones store 240x320
+/// thumbnails, enough for a 224 px model input and, with their 320 px long
+/// edge, for a 256 px grid thumbnail.
+pub const MIN_THUMBNAIL_SHORT_EDGE: u32 = 224;
+
+/// The smallest thumbnail that serves a request for `min_edge`: its long
+/// edge at least `min_edge` and its short edge at least `min_edge` or
+/// [`MIN_THUMBNAIL_SHORT_EDGE`], whichever is less (the scan asks for 256 to
+/// fill the grid's 256 px box, which only the long edge has to), with the
+/// primary image's shape (a thumbnail of another aspect ratio would be
+/// cropped or padded).
 fn usable_thumbnail(primary: &ImageHandle, min_edge: u32) -> Option<ImageHandle> {
     let count = primary.number_of_thumbnails();
     if count == 0 || min_edge == u32::MAX {
@@ -50,12 +65,14 @@ fn usable_thumbnail(primary: &ImageHandle, min_edge: u32) -> Option<ImageHandle>
     let mut ids: Vec<ItemId> = vec![0; count];
     let found = primary.thumbnail_ids(&mut ids);
     let aspect = primary.width() as f64 / primary.height() as f64;
+    let short_needed = min_edge.min(MIN_THUMBNAIL_SHORT_EDGE);
     ids.truncate(found);
     ids.into_iter()
         .filter_map(|id| primary.thumbnail(id).ok())
         .filter(|t| {
             let (w, h) = (t.width(), t.height());
-            w.min(h) >= min_edge
+            w.min(h) >= short_needed
+                && w.max(h) >= min_edge
                 && h > 0
                 && ((w as f64 / h as f64) / aspect - 1.0).abs() < 0.02
                 && check_dimensions(w, h).is_ok()
@@ -108,4 +125,93 @@ fn decode_handle(handle: &ImageHandle) -> Result<DynamicImage, String> {
         image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
     };
     image.ok_or_else(|| "the HEIF decoder returned a short buffer".into())
+}
+
+/// Whether any item's data, as the `iloc` box places it, lies past the end
+/// of the file. Unreadable structure answers `false`: libheif reports that
+/// itself, with its own reason.
+fn data_beyond_end(bytes: &[u8]) -> bool {
+    let Some(meta) = child_box(bytes, b"meta") else {
+        return false;
+    };
+    // `meta` is a full box: version and flags come before its children.
+    let Some(iloc) = meta.get(4..).and_then(|b| child_box(b, b"iloc")) else {
+        return false;
+    };
+    iloc_end(iloc).is_some_and(|end| end > bytes.len() as u64)
+}
+
+/// The payload of the first box of type `kind` among the boxes in `data`.
+fn child_box<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    let mut at = 0usize;
+    while let Some(head) = data.get(at..at + 8) {
+        let size = u32::from_be_bytes(head[..4].try_into().ok()?) as u64;
+        let (start, size) = match size {
+            0 => (at + 8, (data.len() - at) as u64),
+            1 => (
+                at + 16,
+                u64::from_be_bytes(data.get(at + 8..at + 16)?.try_into().ok()?),
+            ),
+            n => (at + 8, n),
+        };
+        let end = at.checked_add(usize::try_from(size).ok()?)?;
+        if end < start {
+            return None;
+        }
+        if &head[4..8] == kind {
+            // A box running past the end is cut short, not skipped.
+            return data.get(start..end.min(data.len()));
+        }
+        at = end;
+    }
+    None
+}
+
+/// The furthest file offset any `iloc` extent reaches (items stored in the
+/// file itself, construction method 0).
+fn iloc_end(iloc: &[u8]) -> Option<u64> {
+    let mut r = Reader { data: iloc, at: 0 };
+    let version = r.uint(1)?;
+    r.uint(3)?; // flags
+    let sizes = r.uint(2)?;
+    let (offset_size, length_size) = ((sizes >> 12) & 0xF, (sizes >> 8) & 0xF);
+    let (base_size, index_size) = ((sizes >> 4) & 0xF, sizes & 0xF);
+    let items = if version < 2 { r.uint(2)? } else { r.uint(4)? };
+    let mut furthest = 0u64;
+    for _ in 0..items {
+        r.uint(if version < 2 { 2 } else { 4 })?; // item id
+        let method = if version >= 1 { r.uint(2)? & 0xF } else { 0 };
+        r.uint(2)?; // data reference index
+        let base = r.uint(base_size)?;
+        let extents = r.uint(2)?;
+        for _ in 0..extents {
+            if version >= 1 && index_size > 0 {
+                r.uint(index_size)?;
+            }
+            let offset = r.uint(offset_size)?;
+            let length = r.uint(length_size)?;
+            if method == 0 {
+                furthest = furthest.max(base.saturating_add(offset).saturating_add(length));
+            }
+        }
+    }
+    Some(furthest)
+}
+
+struct Reader<'a> {
+    data: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    /// A big-endian unsigned integer of `n` bytes (0 reads nothing: 0).
+    fn uint(&mut self, n: u64) -> Option<u64> {
+        let n = n as usize;
+        if n > 8 {
+            return None;
+        }
+        let bytes = self.data.get(self.at..self.at + n)?;
+        self.at += n;
+        Some(bytes.iter().fold(0u64, |v, b| (v << 8) | *b as u64))
+    }
 }

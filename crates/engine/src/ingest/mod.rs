@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod decode;
+pub mod display;
 pub mod format;
 pub mod heif;
 pub mod journal;

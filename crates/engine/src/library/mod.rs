@@ -272,7 +272,7 @@ impl Library {
             .ok_or(EngineError::Offline(id))?;
         let (w, h) = (info.width.max(1), info.height.max(1));
         let min_edge = ((size as u64 * w.min(h) as u64).div_ceil(w.max(h) as u64)) as u32;
-        let upright = decode::load_upright(&source, min_edge.max(1), info.orientation)
+        let upright = decode::load_upright_for_display(&source, min_edge.max(1), info.orientation)
             .map_err(|reason| EngineError::Invalid(format!("{}: {reason}", source.display())))?;
         self.thumbs
             .write(&hash, size, &upright)
