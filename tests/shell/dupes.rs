@@ -489,3 +489,60 @@ fn a_trash_record_cut_short_by_a_kill_is_removed() {
     );
     assert!(trash_entries(&env).is_empty(), "{:?}", trash_entries(&env));
 }
+
+/// A Live Photo's movie goes to the trash with its still, in the same
+/// action, and undo brings both back.
+#[test]
+fn a_live_photo_goes_to_the_trash_with_its_movie_and_comes_back() {
+    use crate::support::{live_movie, live_still, write, LIVE_STILL_ID};
+    let env = Env::new();
+    write(&env.photos.join("IMG_5195.HEIC"), &live_still());
+    write(&env.photos.join("IMG_5195.MOV"), &live_movie(LIVE_STILL_ID));
+    write(&env.photos.join("kept/IMG_5195.HEIC"), &live_still());
+    env.ok(&["add", env.photos_arg()]);
+    env.ok(&["scan"]);
+    let info = env.json(&["info", &env.photo("IMG_5195.HEIC")]);
+    assert!(
+        info["live_video"]
+            .as_str()
+            .unwrap()
+            .ends_with("IMG_5195.MOV"),
+        "{info}"
+    );
+
+    let exact = env.json(&["dupes", "--tier", "exact"]);
+    let copies = groups(&exact)
+        .iter()
+        .find(|g| g["kind"] == "copies")
+        .unwrap();
+    let kept = copies["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["path"].as_str().unwrap().contains("kept"))
+        .unwrap();
+    let r = env.json(&[
+        "dupes",
+        "resolve",
+        copies["id"].as_str().unwrap(),
+        "--keep",
+        &kept["id"].as_i64().unwrap().to_string(),
+    ]);
+    let trashed: Vec<&str> = r["trashed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(trashed.len(), 2, "{r}");
+    assert!(trashed.iter().any(|p| p.ends_with("IMG_5195.MOV")), "{r}");
+    assert!(!env.photos.join("IMG_5195.HEIC").exists());
+    assert!(!env.photos.join("IMG_5195.MOV").exists());
+    assert_eq!(env.trashed_names(), vec!["IMG_5195.HEIC", "IMG_5195.MOV"]);
+
+    let action = r["action"].as_i64().unwrap().to_string();
+    let undone = env.json(&["dupes", "undo", &action]);
+    assert_eq!(undone["restored"].as_array().unwrap().len(), 2, "{undone}");
+    assert!(env.photos.join("IMG_5195.HEIC").is_file());
+    assert!(env.photos.join("IMG_5195.MOV").is_file());
+}

@@ -339,3 +339,50 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// The content identifier of the Live Photo still in
+/// tests/fixtures/formats/live (Apple maker note, tag 0x11).
+pub const LIVE_STILL_ID: &str = "570F1469-09C7-4E50-9875-05F21D5BD166";
+
+pub fn live_still() -> Vec<u8> {
+    std::fs::read(
+        repo_root().join("tests/fixtures/formats/live/iphone11promax_livephoto_still_gps.heic"),
+    )
+    .unwrap()
+}
+
+fn qt_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut b = ((8 + payload.len()) as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(payload);
+    b
+}
+
+/// A QuickTime movie as an iPhone writes a Live Photo's video, as far as
+/// pairing goes: `ftyp qt`, a large `mdat` first, then `moov/meta` with a
+/// `keys` box naming `com.apple.quicktime.content.identifier` and an `ilst`
+/// item holding `content_id` as UTF-8.
+pub fn live_movie(content_id: &str) -> Vec<u8> {
+    let key = b"com.apple.quicktime.content.identifier";
+    let mut hdlr = vec![0u8; 8];
+    hdlr.extend_from_slice(b"mdta");
+    hdlr.extend_from_slice(&[0u8; 13]);
+    let mut keys = vec![0, 0, 0, 0, 0, 0, 0, 1];
+    keys.extend(qt_box(b"mdta", key));
+    let mut data = vec![0, 0, 0, 1, 0, 0, 0, 0];
+    data.extend_from_slice(content_id.as_bytes());
+    let item = qt_box(&1u32.to_be_bytes(), &qt_box(b"data", &data));
+    let meta = [
+        qt_box(b"hdlr", &hdlr),
+        qt_box(b"keys", &keys),
+        qt_box(b"ilst", &item),
+    ]
+    .concat();
+    let moov = qt_box(b"moov", &qt_box(b"meta", &meta));
+    [
+        qt_box(b"ftyp", b"qt  \0\0\0\0qt  "),
+        qt_box(b"mdat", &vec![0x5A; 256 * 1024]),
+        moov,
+    ]
+    .concat()
+}

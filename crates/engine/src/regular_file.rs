@@ -94,6 +94,11 @@ fn open_regular(path: &Path) -> Result<(File, u64), Refusal> {
     Ok((file, opened.len()))
 }
 
+/// A regular file, opened for reading (and seeking) without blocking.
+pub fn open(path: &Path) -> Result<File, Refusal> {
+    open_regular(path).map(|(file, _)| file)
+}
+
 /// The whole of a regular file of at most `max_bytes`.
 pub fn read(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Refusal> {
     let (file, len) = open_regular(path)?;

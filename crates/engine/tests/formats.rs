@@ -346,3 +346,54 @@ fn raw_previews_are_used_and_the_catalog_says_so() {
     let full = decode::load_full_upright(&f.photos.join("thumbnail item.heic")).unwrap();
     assert_eq!((full.width(), full.height()), (1000, 872));
 }
+
+/// Live Photos: the movie beside a still, with the same name and content
+/// identifier, belongs to the still; it is no item of its own. Pairing
+/// follows the disk at each scan.
+#[test]
+fn a_live_photo_movie_belongs_to_its_still() {
+    let plain = std::fs::read(samples_dir().join("iphone13promax_grid_orient6.heic")).unwrap();
+    let f = Fixture::with_files(&[
+        ("IMG_5195.HEIC", live_still()),
+        ("IMG_5195.MOV", live_movie(LIVE_STILL_ID)),
+        // Same name, another identifier: a different recording.
+        ("other/IMG_5195.HEIC", live_still()),
+        (
+            "other/IMG_5195.MOV",
+            live_movie("0AA1B2C3-0000-4000-8000-000000000000"),
+        ),
+        // A still without an identifier is never paired by name alone.
+        ("IMG_0001.HEIC", plain),
+        ("IMG_0001.MOV", live_movie(LIVE_STILL_ID)),
+    ]);
+    f.scan();
+    // The movies are no items: two photos (one of them in two files).
+    let status = f.lib.status().unwrap();
+    assert_eq!(
+        (status.photos, status.files, status.errors),
+        (2, 3, 0),
+        "{status:?}"
+    );
+    let live = |rel: &str| {
+        f.lib
+            .info(f.id(rel))
+            .unwrap()
+            .live_video
+            .map(|p| p.rsplit('/').next().unwrap().to_string())
+    };
+    assert_eq!(live("IMG_5195.HEIC").as_deref(), Some("IMG_5195.MOV"));
+    assert_eq!(live("IMG_0001.HEIC"), None);
+    let other = f.photos.join("other/IMG_5195.HEIC");
+    assert_eq!(f.lib.catalog().live_video_of_path(&other).unwrap(), None);
+    assert!(f.lib.errors().unwrap().is_empty());
+
+    // The movie goes: unpaired at the next scan; it comes back: paired.
+    let movie = f.photos.join("IMG_5195.MOV");
+    std::fs::rename(&movie, f.tmp.path().join("away.MOV")).unwrap();
+    std::fs::remove_dir_all(f.photos.join("other")).unwrap();
+    f.scan();
+    assert_eq!(live("IMG_5195.HEIC"), None);
+    std::fs::rename(f.tmp.path().join("away.MOV"), &movie).unwrap();
+    f.scan();
+    assert_eq!(live("IMG_5195.HEIC").as_deref(), Some("IMG_5195.MOV"));
+}

@@ -714,3 +714,25 @@ fn files_still_being_written_in_a_new_folder_wait_until_they_settle() {
     assert!(c.jobs().unwrap().is_empty());
     assert_eq!(c.count_queued_paths().unwrap(), 0);
 }
+
+/// A Live Photo's movie that arrives after its still (a phone sync writes
+/// them one by one) is paired as soon as the watcher sees it, and
+/// unpaired when it goes.
+#[test]
+fn a_live_photo_movie_seen_by_the_watcher_is_paired_with_its_still() {
+    let f = Fixture::new();
+    let still = f.photos.join("IMG_5195.HEIC");
+    write(&still, &support::live_still());
+    ingest(&f, &[&still]);
+    let id = f.id("IMG_5195.HEIC");
+    assert_eq!(f.lib.info(id).unwrap().live_video, None);
+    let movie = f.photos.join("IMG_5195.MOV");
+    write(&movie, &support::live_movie(support::LIVE_STILL_ID));
+    ingest(&f, &[&movie]);
+    let paired = f.lib.info(id).unwrap().live_video;
+    assert!(paired.is_some_and(|p| p.ends_with("IMG_5195.MOV")));
+    assert_eq!(f.lib.status().unwrap().photos, 1);
+    std::fs::remove_file(&movie).unwrap();
+    ingest(&f, &[&movie]);
+    assert_eq!(f.lib.info(id).unwrap().live_video, None);
+}

@@ -322,6 +322,19 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE photos ADD COLUMN decoded_from TEXT;
     "#,
+    // v11: Live Photos. A still's content identifier (Apple's maker note),
+    // and the movie paired with a still's file: same name, same identifier.
+    // The movie is no item of its own; it follows its still's file.
+    r#"
+    ALTER TABLE photos ADD COLUMN content_id TEXT;
+    CREATE TABLE live_videos (
+        file_id       INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        path          BLOB NOT NULL UNIQUE,
+        display_path  TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        mtime_ns      INTEGER NOT NULL
+    );
+    "#,
 ];
 
 pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;

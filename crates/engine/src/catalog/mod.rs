@@ -32,7 +32,9 @@ pub use embeddings::{blob_to_vector, vector_to_blob, EmbedOutcome, EmbedTask, Mo
 pub use jobs::priority;
 pub use jobs::{unix_now, JobRow, WatchState};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
-pub use photos::{Capture, FileState, KnownFile, Location, NewPhoto, ScanWrite};
+pub use photos::{
+    Capture, FileState, KnownFile, LivePairing, LiveVideo, Location, NewPhoto, ScanWrite,
+};
 pub use queries::{hex, ErrorEntry, Gps, PhotoInfo, StatusCounts};
 pub use roots::Root;
 pub use search::{HitRow, IndexRow, IndexSink};

@@ -41,6 +41,28 @@ pub struct NewPhoto {
     pub thumb_ready: bool,
     /// Which pixels were decoded (see `ingest::decode::DecodedFrom`).
     pub decoded_from: String,
+    /// The Live Photo content identifier of a still (`ingest::live_photo`).
+    pub content_id: Option<String>,
+}
+
+/// The movie of a Live Photo, as found beside its still.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveVideo {
+    pub path: std::path::PathBuf,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+/// What a scan learned about the movie beside a still's file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LivePairing {
+    /// Nothing changed (or there is nothing to pair).
+    #[default]
+    Keep,
+    /// This movie belongs to the still's file.
+    Set(LiveVideo),
+    /// The file has no movie (any more).
+    Clear,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +94,7 @@ pub struct Location {
 #[derive(Debug, Clone)]
 pub enum ScanWrite {
     /// Size and mtime match the catalog: only remember that it was seen.
-    Unchanged { file_id: i64 },
+    Unchanged { file_id: i64, live: LivePairing },
     /// A readable photo; `photo` is `None` when its hash is already catalogued.
     Photo {
         at: Location,
@@ -83,6 +105,7 @@ pub enum ScanWrite {
         /// `(tag, Some(display name))` for keywords the vocabulary does not
         /// know and `(tag, None)` for concepts; imported as tags.
         keywords: Vec<(String, Option<String>)>,
+        live: LivePairing,
     },
     /// A file we could not use, with the reason shown to the user.
     Failed {
@@ -166,8 +189,9 @@ impl Catalog {
             let mut insert_photo = tx.prepare_cached(
                 "INSERT INTO photos (hash, width, height, format, taken_at, taken_at_source,
                     camera_make, camera_model, lens, gps_lat, gps_lon, orientation, phash,
-                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes, content, decoded_from)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                    pixel_hash, thumb_ready, added_at, sharpness, crop_hashes, content, decoded_from,
+                    content_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
                  ON CONFLICT(hash) DO UPDATE SET thumb_ready = max(thumb_ready, excluded.thumb_ready)",
             )?;
             let mut photo_id = tx.prepare_cached("SELECT id FROM photos WHERE hash = ?1")?;
@@ -192,8 +216,9 @@ impl Catalog {
 
             for write in batch {
                 match write {
-                    ScanWrite::Unchanged { file_id } => {
+                    ScanWrite::Unchanged { file_id, live } => {
                         seen.execute(params![file_id, scan_id])?;
+                        pair_live_video(&tx, *file_id, live)?;
                     }
                     ScanWrite::Photo {
                         at,
@@ -201,6 +226,7 @@ impl Catalog {
                         photo,
                         warning,
                         keywords,
+                        live,
                     } => {
                         if let Some(p) = photo {
                             insert_photo.execute(params![
@@ -224,6 +250,7 @@ impl Catalog {
                                 p.crop_hashes,
                                 p.content,
                                 p.decoded_from,
+                                p.content_id,
                             ])?;
                         }
                         let id: Option<i64> =
@@ -241,6 +268,14 @@ impl Catalog {
                         ])?;
                         if let (Some(id), false) = (id, keywords.is_empty()) {
                             super::import_keywords(&tx, id, keywords)?;
+                        }
+                        if *live != LivePairing::Keep {
+                            let file_id: i64 = tx.query_row(
+                                "SELECT id FROM files WHERE path = ?1",
+                                [paths::to_bytes(&at.path)],
+                                |r| r.get(0),
+                            )?;
+                            pair_live_video(&tx, file_id, live)?;
                         }
                     }
                     ScanWrite::Failed { at, state, reason } => {
@@ -319,5 +354,101 @@ impl Catalog {
         )?;
         tx.commit()?;
         Ok(removed)
+    }
+}
+
+/// Records (or forgets) the Live Photo movie of a still's file. A movie
+/// belongs to one still: pairing it elsewhere moves it.
+fn pair_live_video(tx: &rusqlite::Transaction, file_id: i64, live: &LivePairing) -> Result<()> {
+    match live {
+        LivePairing::Keep => {}
+        LivePairing::Clear => {
+            tx.execute("DELETE FROM live_videos WHERE file_id = ?1", [file_id])?;
+        }
+        LivePairing::Set(video) => {
+            let path = paths::to_bytes(&video.path);
+            tx.execute(
+                "DELETE FROM live_videos WHERE path = ?1 AND file_id != ?2",
+                params![path, file_id],
+            )?;
+            tx.execute(
+                "INSERT INTO live_videos (file_id, path, display_path, size, mtime_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(file_id) DO UPDATE SET path = excluded.path,
+                    display_path = excluded.display_path, size = excluded.size,
+                    mtime_ns = excluded.mtime_ns",
+                params![
+                    file_id,
+                    path,
+                    paths::display(&video.path),
+                    video.size as i64,
+                    video.mtime_ns
+                ],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+impl Catalog {
+    /// The movie recorded for a still's file.
+    pub fn live_video_of_file(&self, file_id: i64) -> Result<Option<LiveVideo>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT path, size, mtime_ns FROM live_videos WHERE file_id = ?1",
+                [file_id],
+                |r| {
+                    Ok(LiveVideo {
+                        path: paths::from_bytes(&r.get::<_, Vec<u8>>(0)?),
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime_ns: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The movie recorded for the still at `path`.
+    pub fn live_video_of_path(&self, path: &std::path::Path) -> Result<Option<LiveVideo>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM files WHERE path = ?1",
+                [paths::to_bytes(path)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.live_video_of_file(id),
+            None => Ok(None),
+        }
+    }
+
+    /// The content identifier recorded for the photo of a file.
+    pub fn content_id_of_file(&self, file_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT p.content_id FROM files f JOIN photos p ON p.id = f.photo_id
+                  WHERE f.id = ?1",
+                [file_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// The content identifier recorded for the photo with `hash`.
+    pub fn content_id_of_photo(&self, hash: &[u8; 32]) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT content_id FROM photos WHERE hash = ?1",
+                [&hash[..]],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
     }
 }

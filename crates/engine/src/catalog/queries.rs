@@ -67,6 +67,8 @@ pub struct PhotoInfo {
     /// "embedded preview" (RAW) or "embedded thumbnail" (HEIF); null for
     /// photos catalogued before this was recorded.
     pub decoded_from: Option<String>,
+    /// A Live Photo's movie (display path), kept with the still.
+    pub live_video: Option<String>,
     pub offline: bool,
 }
 
@@ -192,6 +194,15 @@ impl Catalog {
         let locations: Vec<(String, bool)> = stmt
             .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        info.live_video = self
+            .conn
+            .query_row(
+                "SELECT lv.display_path FROM live_videos lv JOIN files f ON f.id = lv.file_id
+                  WHERE f.photo_id = ?1 ORDER BY lv.display_path LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
         info.offline = !locations.is_empty() && locations.iter().all(|(_, online)| !online);
         info.paths = locations.into_iter().map(|(p, _)| p).collect();
         Ok(Some(info))
@@ -228,6 +239,7 @@ fn photo_from_row(r: &Row) -> rusqlite::Result<PhotoInfo> {
         phash: r.get::<_, Option<Vec<u8>>>(13)?.map(|b| hex(&b)),
         pixel_hash: r.get::<_, Option<Vec<u8>>>(14)?.map(|b| hex(&b)),
         decoded_from: r.get(15)?,
+        live_video: None,
         offline: false,
     })
 }

@@ -211,6 +211,30 @@ pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
     if to_move.is_empty() {
         return Ok(resolution);
     }
+    // A Live Photo's movie goes with its still, in the same journaled
+    // action, so undo brings both back.
+    let mut movies = Vec::new();
+    for (path, _, hash, _) in &to_move {
+        if let Some(video) = catalog.live_video_of_path(path)? {
+            let shown = crate::paths::display(&video.path);
+            match std::fs::symlink_metadata(&video.path) {
+                Ok(m)
+                    if m.is_file()
+                        && m.len() == video.size
+                        && crate::ingest::analyze::mtime_ns(&m) == video.mtime_ns =>
+                {
+                    movies.push((video.path, shown, *hash, video.size));
+                }
+                _ => resolution.skipped.push(Skipped {
+                    path: shown,
+                    reason:
+                        "the Live Photo's movie changed since the last scan; it was left in place"
+                            .into(),
+                }),
+            }
+        }
+    }
+    to_move.extend(movies);
     let action = catalog.begin_dupe_resolution(&ResolutionStart {
         group_id: &resolution.group,
         tier: resolution.tier.as_str(),

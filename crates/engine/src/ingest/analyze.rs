@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use crate::catalog::{Catalog, FileState, Location, NewPhoto, ScanWrite};
+use crate::catalog::{Catalog, FileState, LivePairing, LiveVideo, Location, NewPhoto, ScanWrite};
 
 use super::decode::{self, WORKING_EDGE};
 use super::format::{self, Format};
@@ -94,13 +94,31 @@ impl Analyzer<'_> {
             size: meta.len(),
             mtime_ns: mtime_ns(&meta),
         };
-        match self.catalog.known_file(path) {
-            Ok(Some(known)) if known.size == at.size && known.mtime_ns == at.mtime_ns => {
-                return Some(ScanWrite::Unchanged { file_id: known.id });
+        let known = match self.catalog.known_file(path) {
+            Ok(known) => known,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), "catalog lookup failed: {e}");
+                None
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(path = %path.display(), "catalog lookup failed: {e}"),
+        };
+        if let Some(known) = known.filter(|k| k.size == at.size && k.mtime_ns == at.mtime_ns) {
+            let live = self.live_pairing(path, Some(known.id), || {
+                // Photos catalogued before identifiers were recorded: read it.
+                self.catalog
+                    .content_id_of_file(known.id)
+                    .ok()
+                    .flatten()
+                    .or_else(|| {
+                        let bytes = crate::regular_file::read(path, MAX_FILE_BYTES).ok()?;
+                        metadata::read(&bytes).ok().flatten()?.content_id
+                    })
+            });
+            return Some(ScanWrite::Unchanged {
+                file_id: known.id,
+                live,
+            });
         }
+        let known_file_id = known.map(|k| k.id);
         let promises_image = format::looks_like_image(path);
         let failed = |state, reason: String| {
             Some(ScanWrite::Failed {
@@ -174,12 +192,16 @@ impl Analyzer<'_> {
 
         if self.catalog.photo_complete(&hash).unwrap_or(false) {
             // A copy or a moved file of a photo we already know.
+            let live = self.live_pairing(path, known_file_id, || {
+                self.catalog.content_id_of_photo(&hash).ok().flatten()
+            });
             return Some(ScanWrite::Photo {
                 at,
                 hash,
                 photo: None,
                 warning: keyword_warning,
                 keywords,
+                live,
             });
         }
 
@@ -197,6 +219,7 @@ impl Analyzer<'_> {
             Err(w) => (metadata::ExifMeta::default(), Some(w)),
         };
         let orientation = decode::effective_orientation(fmt, exif.orientation);
+        let content_id = exif.content_id.clone();
         StageTimes::add(&self.times.exif, started);
 
         let started = Instant::now();
@@ -273,13 +296,53 @@ impl Analyzer<'_> {
                 }
                 .as_str()
                 .to_string(),
+                content_id: content_id.clone(),
             })),
             warning: [warning, content.truncated, keyword_warning]
                 .into_iter()
                 .flatten()
                 .reduce(|a, b| format!("{a}; {b}")),
             keywords,
+            live: self.live_pairing(path, known_file_id, || content_id),
         })
+    }
+
+    /// Whether the still at `path` (a file already catalogued as
+    /// `file_id`, if any) has a Live Photo movie beside it: same name, and
+    /// the same content identifier in both (`content_id` gives the still's,
+    /// asked only when a movie is there).
+    fn live_pairing(
+        &self,
+        path: &Path,
+        file_id: Option<i64>,
+        content_id: impl FnOnce() -> Option<String>,
+    ) -> LivePairing {
+        let recorded = file_id.and_then(|id| self.catalog.live_video_of_file(id).ok().flatten());
+        let Some(video) = super::live_photo::sibling_video(path) else {
+            return match recorded {
+                Some(_) => LivePairing::Clear,
+                None => LivePairing::Keep,
+            };
+        };
+        let Ok(meta) = std::fs::metadata(&video) else {
+            return LivePairing::Keep;
+        };
+        let found = LiveVideo {
+            path: video,
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+        };
+        if recorded.as_ref() == Some(&found) {
+            return LivePairing::Keep;
+        }
+        let same = content_id()
+            .zip(super::live_photo::video_content_id(&found.path))
+            .is_some_and(|(still, movie)| still == movie);
+        match (same, recorded) {
+            (true, _) => LivePairing::Set(found),
+            (false, Some(_)) => LivePairing::Clear,
+            (false, None) => LivePairing::Keep,
+        }
     }
 }
 

@@ -135,6 +135,14 @@ impl LiveIngest<'_> {
                 sidecars.push(path.clone());
                 continue;
             }
+            // A Live Photo's movie is no item: its still is looked at again,
+            // which pairs or unpairs it.
+            if let Some(still) = super::live_photo::catalogued_still(self.catalog, path) {
+                if still.is_file() && found.seen.insert(still.clone()) {
+                    found.files.push((*root_id, still));
+                }
+                continue;
+            }
             match std::fs::metadata(path) {
                 // Special files named like photos go to the analyser too,
                 // which records them as "not a regular file".

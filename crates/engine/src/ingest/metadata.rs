@@ -17,6 +17,8 @@ pub struct ExifMeta {
     pub gps: Option<(f64, f64)>,
     /// 1..=8 as in the EXIF spec; 1 when absent or invalid.
     pub orientation: u16,
+    /// A Live Photo still's content identifier (Apple's maker note).
+    pub content_id: Option<String>,
 }
 
 /// Reads EXIF from any container kamadak-exif understands. `Ok(None)` means
@@ -99,6 +101,7 @@ fn extract(exif: &Exif) -> ExifMeta {
             .and_then(|f| f.value.get_uint(0))
             .filter(|o| (1..=8).contains(o))
             .unwrap_or(1) as u16,
+        content_id: super::live_photo::still_content_id(exif),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod format;
 pub mod heif;
 pub mod journal;
 pub mod live;
+pub mod live_photo;
 pub mod metadata;
 pub mod phash;
 pub mod quality;
