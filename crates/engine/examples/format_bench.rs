@@ -27,7 +27,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use shoebox_engine::embed::{EmbedOptions, LoadedModel};
@@ -37,7 +36,7 @@ use shoebox_engine::Library;
 
 #[path = "common/camera_photos.rs"]
 mod camera_photos;
-use camera_photos::{photo_jpeg, Look};
+use camera_photos::{parallel, photo_jpeg, Look};
 
 struct Args {
     n: usize,
@@ -97,22 +96,6 @@ fn index(photos: &Path, library_dir: &Path, model: &Path, n: usize) -> f64 {
         .expect("embed");
     assert_eq!(report.embedded, n as u64, "embedded every photo");
     started.elapsed().as_secs_f64()
-}
-
-/// Runs `job(i)` for 0..n on `threads` threads.
-fn parallel(n: usize, threads: usize, job: impl Fn(usize) + Sync) {
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                job(i);
-            });
-        }
-    });
 }
 
 fn run(cmd: &mut Command) {

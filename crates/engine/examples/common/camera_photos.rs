@@ -113,18 +113,9 @@ pub fn generate(
     make: impl Fn(usize, &[(String, RgbImage)]) -> Vec<u8> + Sync,
 ) -> Vec<PathBuf> {
     let sources = sources();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let name = format!("IMG_{:04}_{}.jpg", i + 1, sources[i % sources.len()].0);
-                std::fs::write(dir.join(name), make(i, &sources)).expect("write photo");
-            });
-        }
+    parallel(n, threads, |i| {
+        let name = format!("IMG_{:04}_{}.jpg", i + 1, sources[i % sources.len()].0);
+        std::fs::write(dir.join(name), make(i, &sources)).expect("write photo");
     });
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -133,4 +124,20 @@ pub fn generate(
     files.sort();
     assert_eq!(files.len(), n);
     files
+}
+
+/// Runs `job(i)` for every i in 0..n on `threads` threads.
+pub fn parallel(n: usize, threads: usize, job: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    break;
+                }
+                job(i);
+            });
+        }
+    });
 }
