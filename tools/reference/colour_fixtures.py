@@ -28,6 +28,7 @@ COPIED = {
     "rgba_lossy.webp": "webp/yellow_rose_lossy_alpha.webp",
     "rgba_lossless.webp": "webp/tux_lossless.webp",
     "palette_animated.gif": "gif/star_animated.gif",
+    "animated_lossy.webp": "webp/random_lossy_animated.webp",
 }
 
 
