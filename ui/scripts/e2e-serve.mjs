@@ -39,6 +39,9 @@ copyFileSync(join(cc0, 'rocket.jpg'), join(photos, '2021', 'rocket copy.jpg')); 
 execFileSync('convert', [join(cc0, 'chelsea.png'), '-resize', '50%', join(photos, '2021', 'chelsea-small.jpg')]); // near duplicate
 for (let i = 1; i <= 6; i++) execFileSync('convert', ['-size', '640x480', '-seed', String(i), 'plasma:fractal', join(photos, '2021', `generated-${i}.jpg`)]);
 copyFileSync(join(cc0, 'coffee.png'), join(more, 'coffee.png'));
+// An iPhone HEIC (grid, rotated by irot), an AVIF and a JPEG XL: shown like any JPEG.
+const samples = join(repo, 'tests/fixtures/formats');
+for (const f of ['iphone13promax_grid_orient6.heic', 'kimono_mirror_vertical_rotate270.avif', 'bench_oriented_brg.jxl']) copyFileSync(join(samples, f), join(photos, '2021', f));
 
 // ---- the server ---------------------------------------------------------
 const env = { ...process.env, XDG_DATA_HOME: join(root, 'xdg'), HF_HUB_OFFLINE: '1', SHOEBOX_LOG: process.env.SHOEBOX_LOG ?? 'warn' };
@@ -95,15 +98,28 @@ await step('progress while indexing', async () => {
   const progress = page.getByTestId('status-progress');
   if (await progress.isVisible()) await shot('indexing-progress');
 });
-// 10 cc0 pictures + a resized copy + 6 generated = 17 photos (the exact
-// copy is a second file of the rocket, not a photo of its own).
+// 10 cc0 pictures + a resized copy + 6 generated + HEIC, AVIF, JPEG XL = 20
+// photos (the exact copy is a second file of the rocket, not a photo of its own).
 await step('grid shows every photo', async () => {
   await page.getByRole('grid', { name: 'Photo timeline' }).waitFor({ timeout: 60000 });
-  await page.waitForFunction(() => document.querySelectorAll('[role="gridcell"][data-id]').length === 17, null, { timeout: 120000 });
+  await page.waitForFunction(() => document.querySelectorAll('[role="gridcell"][data-id]').length === 20, null, { timeout: 120000 });
 });
 await step('indexing finishes', () => page.waitForFunction(() => !document.querySelector('[data-testid="status-progress"]'), null, { timeout: 300000 }));
 await page.waitForTimeout(800);
 await shot('library');
+await step('every thumbnail decodes in the browser (HEIC, AVIF, JPEG XL too)', async () => {
+  const failed = await page.evaluate(async () => {
+    const ids = [...document.querySelectorAll('[role="gridcell"][data-id]')].map((c) => c.getAttribute('data-id'));
+    const widths = await Promise.all(ids.map((id) => new Promise((resolve) => {
+      const img = new Image();
+      img.onload = () => resolve(img.naturalWidth);
+      img.onerror = () => resolve(0);
+      img.src = `/thumb/${id}?size=256`;
+    })));
+    return ids.filter((_, i) => !widths[i]);
+  });
+  if (failed.length) throw new Error(`thumbnails that did not load: ${failed.join(', ')}`);
+});
 await step('search with chips', async () => {
   await page.keyboard.press('/');
   await page.keyboard.type('rocket launch after:2019');

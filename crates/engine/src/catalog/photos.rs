@@ -371,6 +371,11 @@ fn pair_live_video(tx: &rusqlite::Transaction, file_id: i64, live: &LivePairing)
                 "DELETE FROM live_videos WHERE path = ?1 AND file_id != ?2",
                 params![path, file_id],
             )?;
+            // Listed as a video not indexed yet before its still claimed it.
+            tx.execute(
+                "DELETE FROM files WHERE path = ?1 AND photo_id IS NULL",
+                [&path],
+            )?;
             tx.execute(
                 "INSERT INTO live_videos (file_id, path, display_path, size, mtime_ns)
                  VALUES (?1, ?2, ?3, ?4, ?5)

@@ -101,7 +101,18 @@ impl Analyzer<'_> {
                 None
             }
         };
+        let video = format::is_video(path);
+        if video && self.is_live_movie(path) {
+            // Part of a Live Photo: its still speaks for it.
+            return None;
+        }
         if let Some(known) = known.filter(|k| k.size == at.size && k.mtime_ns == at.mtime_ns) {
+            if video {
+                return Some(ScanWrite::Unchanged {
+                    file_id: known.id,
+                    live: LivePairing::Keep,
+                });
+            }
             let live = self.live_pairing(path, Some(known.id), || {
                 // Photos catalogued before identifiers were recorded: read it.
                 self.catalog
@@ -141,6 +152,13 @@ impl Analyzer<'_> {
                 state: FileState::Error,
                 reason: "the file is empty (0 bytes)".into(),
             });
+        }
+        if video {
+            return failed(
+                FileState::Unsupported,
+                "videos are not indexed yet: the file is listed, and a later version will index it"
+                    .into(),
+            );
         }
         if at.size > MAX_FILE_BYTES {
             return promises_image.then(|| ScanWrite::Failed {
@@ -305,6 +323,25 @@ impl Analyzer<'_> {
             keywords,
             live: self.live_pairing(path, known_file_id, || content_id),
         })
+    }
+
+    /// Whether the movie at `path` belongs to a Live Photo: a still with its
+    /// name beside it, carrying the same content identifier.
+    fn is_live_movie(&self, path: &Path) -> bool {
+        let Some(still) = super::live_photo::sibling_still(path) else {
+            return false;
+        };
+        let recorded = match self.catalog.known_file(&still) {
+            Ok(Some(known)) => self.catalog.content_id_of_file(known.id).ok().flatten(),
+            _ => None,
+        };
+        let still_id = recorded.or_else(|| {
+            let bytes = crate::regular_file::read(&still, MAX_FILE_BYTES).ok()?;
+            metadata::read(&bytes).ok().flatten()?.content_id
+        });
+        still_id
+            .zip(super::live_photo::video_content_id(path))
+            .is_some_and(|(a, b)| a == b)
     }
 
     /// Whether the still at `path` (a file already catalogued as

@@ -66,6 +66,17 @@ fn extension(path: &Path) -> Option<String> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
+const VIDEO_EXTENSIONS: &[&str] = &[
+    "mp4", "mov", "m4v", "3gp", "avi", "mkv", "webm", "mts", "m2ts", "wmv", "mpg", "mpeg",
+];
+
+/// True for the videos phones and cameras record (by name: their content is
+/// not read). They are listed as not indexed yet, unless they belong to a
+/// Live Photo.
+pub fn is_video(path: &Path) -> bool {
+    extension(path).is_some_and(|e| VIDEO_EXTENSIONS.contains(&e.as_str()))
+}
+
 /// True when the name promises an image, so failing to read it is an error
 /// the user should see rather than a file to ignore.
 pub fn looks_like_image(path: &Path) -> bool {

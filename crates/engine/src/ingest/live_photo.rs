@@ -31,6 +31,14 @@ pub fn sibling_video(still: &Path) -> Option<PathBuf> {
 /// The still names a Live Photo's movie may belong to.
 const STILL_EXTENSIONS: [&str; 6] = ["HEIC", "heic", "JPG", "jpg", "JPEG", "jpeg"];
 
+/// The still beside `movie` with the same name, if there is one.
+pub fn sibling_still(movie: &Path) -> Option<PathBuf> {
+    STILL_EXTENSIONS
+        .iter()
+        .map(|e| movie.with_extension(e))
+        .find(|p| p.is_file())
+}
+
 /// For a movie the watcher saw appear, change or go: the catalogued still
 /// it may belong to, whose pairing should be looked at again.
 pub fn catalogued_still(catalog: &crate::catalog::Catalog, movie: &Path) -> Option<PathBuf> {
