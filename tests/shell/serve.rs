@@ -1058,3 +1058,29 @@ fn heic_avif_and_jpeg_xl_photos_are_shown_by_id() {
         }
     }
 }
+
+/// Issue 21: quitting left a 4 MB `catalog.sqlite-wal` behind. A clean stop
+/// (Ctrl-C here, the window closing in the app) checkpoints the log.
+#[test]
+fn a_clean_stop_leaves_no_write_ahead_log() {
+    let env = Env::new();
+    variants::write_distractors(&env.photos);
+    let mut served = env.serve(&[]);
+    served.ok("folders_add", json!({"path": env.photos}));
+    served.wait_for("scanned", |s| {
+        s["photos"] == 6 && s["live"]["busy"] == false
+    });
+    let wal = env
+        .library
+        .join(format!("{}-wal", shoebox_engine::catalog::CATALOG_FILE));
+    let wal_len = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert!(wal_len() > 0, "the scan wrote nothing through the log");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &served.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let exit = served.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert_eq!(wal_len(), 0);
+}

@@ -253,6 +253,10 @@ impl ApiState {
         if let Some(engine) = engine {
             engine.stop()?;
         }
+        // A clean exit leaves the catalog in one file.
+        if let Err(e) = self.library().catalog().checkpoint() {
+            tracing::warn!("the catalog's log was not checkpointed: {e}");
+        }
         Ok(())
     }
 
