@@ -88,6 +88,7 @@ pub(super) fn apply_filter(
             return Err(QueryError::UnknownFilter {
                 key: key.to_string(),
                 known: KNOWN_KEYS,
+                closest: super::closest_key(key),
             })
         }
     }

@@ -122,6 +122,7 @@ pub(super) fn classify(c: &Chunk) -> Result<Class, QueryError> {
             return Err(QueryError::UnknownFilter {
                 key: key.clone(),
                 known: KNOWN_KEYS,
+                closest: super::closest_key(key),
             });
         }
         if value.is_empty() {

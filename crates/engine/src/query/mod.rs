@@ -66,8 +66,13 @@ pub struct Filters {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum QueryError {
     /// `colour:red`: a word of letters before `:` that is not a filter key.
-    #[error("unknown filter '{key}:' (the filters are {known}; put the word in quotes to search for it as text)")]
-    UnknownFilter { key: String, known: &'static str },
+    #[error("unknown filter '{key}:'{} (the filters are {known}; put the word in quotes to search for it as text)", closest.map(|c| format!(": did you mean '{c}:'?")).unwrap_or_default())]
+    UnknownFilter {
+        key: String,
+        known: &'static str,
+        /// The filter the user probably meant (`tpye:` -> `type`).
+        closest: Option<&'static str>,
+    },
     /// A filter value that cannot be used: `after:2019-13`, `type:mp4`,
     /// `like:abc`, `in:` with nothing after it.
     #[error("{key}:{value} is not valid: {reason}")]
@@ -88,6 +93,39 @@ pub enum QueryError {
 }
 
 /// The filter keys, as error messages list them.
+/// The filter key within two edits of `key` (a typo, `tpye` or `caemra`),
+/// if exactly one is that close.
+pub(crate) fn closest_key(key: &str) -> Option<&'static str> {
+    let key = key.to_lowercase();
+    let mut near = KEYS.iter().filter(|k| edits(&key, k) <= 2);
+    let first = near.next()?;
+    near.next().is_none().then_some(*first)
+}
+
+/// Levenshtein distance, with a swap of neighbours counted as one edit.
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 const KNOWN_KEYS: &str = "after, before, year, date, in, camera, tag, has, no, type, like";
 const KEYS: &[&str] = &[
     "after", "before", "year", "date", "in", "camera", "tag", "has", "no", "type", "like",

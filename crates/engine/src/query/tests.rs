@@ -366,9 +366,22 @@ fn unknown_filter_is_an_error() {
         e,
         QueryError::UnknownFilter {
             key: "colour".into(),
-            known: KNOWN_KEYS
+            known: KNOWN_KEYS,
+            closest: None,
         }
     );
+    // A typo gets the filter it was meant to be.
+    let typo = err("dog tpye:raw").to_string();
+    assert!(
+        typo.starts_with("unknown filter 'tpye:': did you mean 'type:'?"),
+        "{typo}"
+    );
+    assert!(err("caemra:canon")
+        .to_string()
+        .contains("did you mean 'camera:'?"));
+    assert!(err("BEFOR:2019")
+        .to_string()
+        .contains("did you mean 'before:'?"));
     let msg = e.to_string();
     for key in KEYS {
         assert!(msg.contains(key), "{msg} lacks {key}");
