@@ -97,33 +97,11 @@ pub enum QueryError {
 /// if exactly one is that close.
 pub(crate) fn closest_key(key: &str) -> Option<&'static str> {
     let key = key.to_lowercase();
-    let mut near = KEYS.iter().filter(|k| edits(&key, k) <= 2);
+    let mut near = KEYS
+        .iter()
+        .filter(|k| strsim::damerau_levenshtein(&key, k) <= 2);
     let first = near.next()?;
     near.next().is_none().then_some(*first)
-}
-
-/// Levenshtein distance, with a swap of neighbours counted as one edit.
-fn edits(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 const KNOWN_KEYS: &str = "after, before, year, date, in, camera, tag, has, no, type, like";
