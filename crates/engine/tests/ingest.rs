@@ -527,3 +527,35 @@ fn unsupported_files_are_counted_apart_from_errors() {
     assert!(kinds.contains(&"unsupported".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"error".to_string()), "{kinds:?}");
 }
+
+/// Issue 21: photos without an EXIF date take the date in their file or
+/// folder name before the file's modification time, and say so.
+#[test]
+fn undated_photos_take_the_date_in_their_name() {
+    let plain = encode_jpeg(&synthetic(64, 48, 9), 90);
+    let f = Fixture::with_files(&[
+        ("IMG-20190714-WA0001.jpg", plain.clone()),
+        (
+            "2013-07 Rome/DSC01234.jpg",
+            encode_jpeg(&synthetic(64, 48, 10), 90),
+        ),
+        ("holiday.jpg", encode_jpeg(&synthetic(64, 48, 11), 90)),
+    ]);
+    scan(&f.lib);
+    let taken = |rel: &str| {
+        let c = f.lib.info(f.id(rel)).unwrap().capture;
+        (
+            c.taken_at.unwrap()[..10].to_string(),
+            c.taken_at_source.unwrap(),
+        )
+    };
+    assert_eq!(
+        taken("IMG-20190714-WA0001.jpg"),
+        ("2019-07-14".into(), "name:file".into())
+    );
+    assert_eq!(
+        taken("2013-07 Rome/DSC01234.jpg"),
+        ("2013-07-01".into(), "name:folder".into())
+    );
+    assert_eq!(taken("holiday.jpg").1, "file:modified");
+}

@@ -279,15 +279,19 @@ impl Analyzer<'_> {
         StageTimes::add(&self.times.phash, started);
 
         let (width, height) = decode::upright_size(decoded.width, decoded.height, orientation);
-        // Scans, screenshots and edited exports often carry no EXIF date; the
-        // file's modification time is the best remaining guess, and the
-        // source says so, so a later EXIF-aware edit can tell them apart.
+        // Scans, screenshots, messenger copies and edited exports often carry
+        // no EXIF date. The date in the file's or folder's name comes next;
+        // the file's modification time is the last guess. The source says
+        // which, so a later EXIF-aware edit can tell them apart.
         let mut capture = exif.capture;
         (capture.taken_at, capture.taken_at_source) = match capture.taken_at {
             Some(t) => (Some(t), capture.taken_at_source),
-            None => match metadata::rfc3339_from_unix_ns(at.mtime_ns) {
-                Some(t) => (Some(t), Some("file:modified".to_string())),
-                None => (None, None),
+            None => match super::name_date::date_from_names(path) {
+                Some((t, source)) => (Some(t), Some(source.to_string())),
+                None => match metadata::rfc3339_from_unix_ns(at.mtime_ns) {
+                    Some(t) => (Some(t), Some("file:modified".to_string())),
+                    None => (None, None),
+                },
             },
         };
         Some(ScanWrite::Photo {

@@ -9,6 +9,7 @@ pub mod journal;
 pub mod live;
 pub mod live_photo;
 pub mod metadata;
+pub mod name_date;
 pub mod phash;
 pub mod quality;
 pub mod raw;

@@ -224,6 +224,15 @@ export function fmtDate(iso: string | null | undefined, withTime = true): string
   return withTime && m[4] ? `${d}, ${m[4]}:${m[5]}` : d;
 }
 
+/** Where a photo's date came from, for people (`taken_at_source`). */
+export function dateSourceText(source: string | null | undefined): string {
+  if (!source) return 'no date recorded';
+  if (source.startsWith('exif:')) return 'from EXIF';
+  if (source === 'name:file') return 'from the file name';
+  if (source === 'name:folder') return 'from the folder name';
+  return "from the file's date";
+}
+
 export const KIND_LABEL: Record<string, string> = {
   scan: 'Scanning folders',
   ingest: 'Indexing new files',
