@@ -125,6 +125,25 @@ describe('search', () => {
     expect(screen.queryByRole('combobox', { name: 'Order' })).toBeNull();
   });
 
+  it('says which filters left nothing, instead of "nothing matches"', async () => {
+    const { transport } = await setup();
+    const empty = (chips: { field: string; value: unknown; label: string }[]) => ({
+      query: parsed('x'), chips, query_text: 'x', results: [], total: 0, candidates: 0, cutoff: null, more: false, sort: 'date', offset: 0, limit: 20,
+    });
+    const box = screen.getByRole('searchbox', { name: 'Search photos' });
+    transport.handlers.search = () =>
+      empty([{ field: 'after', value: '2018-06-01', label: 'after 1 Jun 2018' }, { field: 'before', value: '2018-09-01', label: 'before 1 Sep 2018' }]);
+    await fireEvent.input(box, { target: { value: 'summer 2018' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await flush();
+    await waitFor(() => expect(screen.getByTestId('search-empty')).toHaveTextContent('No photos after 1 Jun 2018 and before 1 Sep 2018'));
+    transport.handlers.search = () => empty([{ field: 'tags', value: 'dog', label: 'tag: dog' }]);
+    await fireEvent.input(box, { target: { value: 'tag:dog' } });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    await flush();
+    await waitFor(() => expect(screen.getByTestId('search-empty')).toHaveTextContent('No photos pass the filters: tag: dog'));
+  });
+
   it('an error does not keep the previous query\'s chips', async () => {
     const { transport } = await setup();
     const box = screen.getByRole('searchbox', { name: 'Search photos' });
