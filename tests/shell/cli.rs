@@ -32,6 +32,11 @@ fn a_user_session_end_to_end() {
 
     let added = env.json(&["add", env.photos_arg()]);
     assert_eq!(added["path"], env.photos_arg());
+    assert_eq!(added["added"], true);
+    // Added twice: it is there, and nothing claims that indexing starts.
+    assert_eq!(env.json(&["add", env.photos_arg()])["added"], false);
+    let again = env.ok(&["add", env.photos_arg()]);
+    assert!(again.contains("is already in the library"), "{again}");
     let human = env.ok(&["scan"]);
     assert!(human.contains("11 new photos"), "{human}");
 

@@ -8,6 +8,7 @@ use anyhow::Result;
 use serde::Serialize;
 use shoebox_engine::catalog::{ErrorEntry, PhotoInfo, Root, StatusCounts};
 use shoebox_engine::ingest::{ScanOptions, ScanReport};
+use shoebox_engine::library::FolderAdded;
 use shoebox_engine::Library;
 
 use crate::output::{print_json, printable};
@@ -16,7 +17,7 @@ use crate::progress;
 pub(crate) fn add(library: &Library, json: bool, folder: &Path) -> Result<()> {
     // A relative folder is the terminal's: from the working directory.
     let folder = std::path::absolute(folder)?;
-    folder_added(json, &library.add_folder(&folder)?)
+    folder_added(json, &library.add_folder_reporting(&folder)?)
 }
 
 pub(crate) fn remove(library: &Library, json: bool, folder: &Path) -> Result<()> {
@@ -58,14 +59,16 @@ pub(crate) fn show_thumbnail(library: &Library, json: bool, photo: &str, size: u
     thumbnail(json, id, size, &path)
 }
 
-pub fn folder_added(json: bool, root: &Root) -> Result<()> {
+pub fn folder_added(json: bool, answer: &FolderAdded) -> Result<()> {
     if json {
-        return print_json(root);
+        return print_json(answer);
     }
-    say!(
-        "Added {}. Run `shoebox scan` to index it.",
-        root.path.display()
-    );
+    let path = answer.root.path.display();
+    if answer.added {
+        say!("Added {path}. Run `shoebox scan` to index it.");
+    } else {
+        say!("{path} is already in the library.");
+    }
     Ok(())
 }
 

@@ -15,7 +15,9 @@ function setup() {
     folders: () => ({ folders }),
     folders_add: (a) => {
       if (a.path.startsWith('/home/me/Pictures/')) throw Object.assign(new Error('/home/me/Pictures/x is inside /home/me/Pictures'), { code: 'conflict' });
-      const f = { id: 3, path: a.path, online: true, last_scan_at: null };
+      const there = folders.find((x) => x.path === a.path);
+      if (there) return { ...there, added: false };
+      const f = { id: 3, path: a.path, online: true, last_scan_at: null, added: true };
       folders = [...folders, f];
       return f;
     },
@@ -80,6 +82,15 @@ describe('settings', () => {
     await flush();
     expect(transport.named('folders_add').at(-1)!.args).toEqual({ path: '/data/photos', scan: true });
     await waitFor(() => expect(within(screen.getByTestId('folder-list')).getAllByRole('listitem')).toHaveLength(3));
+  });
+
+  it('a folder added twice is said to be there already, not to start indexing', async () => {
+    const { app } = setup();
+    await screen.findByTestId('folder-list');
+    await fireEvent.input(screen.getByLabelText('Folder path'), { target: { value: '/home/me/Pictures' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add folder' }));
+    await flush();
+    expect(app.toasts.at(-1)?.text).toBe('/home/me/Pictures is already in the library.');
   });
 
   it('removes a folder after a confirmation that says files are not touched', async () => {

@@ -98,11 +98,11 @@ pub(super) struct AddFolderArgs {
 }
 
 pub(super) fn folders_add(state: &ApiState, a: AddFolderArgs) -> Out {
-    let root = state.library().add_folder(&a.path)?;
-    if a.scan {
-        state.request_scan(Some(root.id))?;
+    let answer = state.library().add_folder_reporting(&a.path)?;
+    if a.scan && answer.added {
+        state.request_scan(Some(answer.root.id))?;
     }
-    to_value(root)
+    to_value(answer)
 }
 
 #[derive(Deserialize)]

@@ -28,6 +28,16 @@ pub use job_verbs::{FolderState, LiveStatus};
 pub use tag_verbs::{TagAction, TagChange};
 
 pub use crate::catalog::CATALOG_FILE;
+
+/// The answer to adding a folder: the folder, and whether it is new (a
+/// folder added twice is simply there, and nothing new starts).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FolderAdded {
+    #[serde(flatten)]
+    pub root: Root,
+    /// False when the folder was in the library already.
+    pub added: bool,
+}
 pub use crate::ingest::thumbs::THUMBS_DIR;
 
 pub struct Library {
@@ -126,6 +136,11 @@ impl Library {
     /// Registers a folder. Nested registrations are refused so that a file
     /// never belongs to two roots.
     pub fn add_folder(&self, typed: &Path) -> Result<Root> {
+        self.add_folder_reporting(typed).map(|a| a.root)
+    }
+
+    /// [`Library::add_folder`], saying whether the folder is new.
+    pub fn add_folder_reporting(&self, typed: &Path) -> Result<FolderAdded> {
         let path = paths::user_folder(typed).ok_or_else(|| {
             EngineError::Invalid(format!(
                 "give the folder's full path (such as /home/me/Pictures or ~/Pictures), not `{}`",
@@ -142,7 +157,7 @@ impl Library {
         for root in self.catalog.roots()? {
             let existing = paths::to_bytes(&root.path);
             if existing == bytes {
-                return Ok(root);
+                return Ok(FolderAdded { root, added: false });
             }
             if paths::is_within(&bytes, &existing) {
                 return Err(EngineError::NestedRoot {
@@ -159,12 +174,13 @@ impl Library {
         }
         let id = self.catalog.add_root(&path)?;
         self.emit_changed(Change::Folders, None);
-        Ok(self
+        let root = self
             .catalog
             .roots()?
             .into_iter()
             .find(|r| r.id == id)
-            .expect("root just inserted"))
+            .expect("root just inserted");
+        Ok(FolderAdded { root, added: true })
     }
 
     /// Forgets a folder. Files on disk are never touched; photos keep their

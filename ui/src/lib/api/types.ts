@@ -6,6 +6,8 @@ export interface Folder {
   online: boolean;
   last_scan_at: string | null;
   watch?: 'native' | 'polling' | 'offline' | null;
+  /** In the answer to folders_add: false when the folder was there already. */
+  added?: boolean;
 }
 
 export interface Progress {
