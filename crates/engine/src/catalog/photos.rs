@@ -414,6 +414,24 @@ impl Catalog {
             .optional()?)
     }
 
+    /// Whether `video` is recorded, unchanged, as a still's Live Photo
+    /// movie.
+    pub fn is_recorded_live_video(&self, video: &LiveVideo) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM live_videos WHERE path = ?1 AND size = ?2 AND mtime_ns = ?3",
+                params![
+                    paths::to_bytes(&video.path),
+                    video.size as i64,
+                    video.mtime_ns
+                ],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     /// The movie recorded for the still at `path`.
     pub fn live_video_of_path(&self, path: &std::path::Path) -> Result<Option<LiveVideo>> {
         let id: Option<i64> = self

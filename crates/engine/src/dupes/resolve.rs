@@ -163,9 +163,14 @@ impl Plan {
 }
 
 fn unchanged(file: &DupeFile) -> std::result::Result<(), String> {
-    match std::fs::symlink_metadata(&file.path) {
+    unchanged_since_scan(&file.path, file.size, file.mtime_ns)
+}
+
+/// Whether `path` is still the regular file the scan recorded.
+fn unchanged_since_scan(path: &Path, size: u64, mtime_ns: i64) -> std::result::Result<(), String> {
+    match std::fs::symlink_metadata(path) {
         Ok(m) if !m.is_file() => Err("it is no longer a regular file".into()),
-        Ok(m) if m.len() != file.size || crate::ingest::analyze::mtime_ns(&m) != file.mtime_ns => {
+        Ok(m) if m.len() != size || crate::ingest::analyze::mtime_ns(&m) != mtime_ns => {
             Err("it changed since the last scan; run `shoebox scan` first".into())
         }
         Ok(_) => Ok(()),
@@ -217,15 +222,9 @@ pub(crate) fn execute(catalog: &Catalog, plan: Plan) -> Result<Resolution> {
     for (path, _, hash, _) in &to_move {
         if let Some(video) = catalog.live_video_of_path(path)? {
             let shown = crate::paths::display(&video.path);
-            match std::fs::symlink_metadata(&video.path) {
-                Ok(m)
-                    if m.is_file()
-                        && m.len() == video.size
-                        && crate::ingest::analyze::mtime_ns(&m) == video.mtime_ns =>
-                {
-                    movies.push((video.path, shown, *hash, video.size));
-                }
-                _ => resolution.skipped.push(Skipped {
+            match unchanged_since_scan(&video.path, video.size, video.mtime_ns) {
+                Ok(()) => movies.push((video.path, shown, *hash, video.size)),
+                Err(_) => resolution.skipped.push(Skipped {
                     path: shown,
                     reason:
                         "the Live Photo's movie changed since the last scan; it was left in place"

@@ -102,7 +102,7 @@ impl Analyzer<'_> {
             }
         };
         let video = format::is_video(path);
-        if video && self.is_live_movie(path) {
+        if video && self.is_live_movie(&at) {
             // Part of a Live Photo: its still speaks for it.
             return None;
         }
@@ -114,15 +114,7 @@ impl Analyzer<'_> {
                 });
             }
             let live = self.live_pairing(path, Some(known.id), || {
-                // Photos catalogued before identifiers were recorded: read it.
-                self.catalog
-                    .content_id_of_file(known.id)
-                    .ok()
-                    .flatten()
-                    .or_else(|| {
-                        let bytes = crate::regular_file::read(path, MAX_FILE_BYTES).ok()?;
-                        metadata::read(&bytes).ok().flatten()?.content_id
-                    })
+                self.still_content_id(path, Some(known.id))
             });
             return Some(ScanWrite::Unchanged {
                 file_id: known.id,
@@ -331,21 +323,43 @@ impl Analyzer<'_> {
 
     /// Whether the movie at `path` belongs to a Live Photo: a still with its
     /// name beside it, carrying the same content identifier.
-    fn is_live_movie(&self, path: &Path) -> bool {
+    fn is_live_movie(&self, at: &Location) -> bool {
+        let path = at.path.as_path();
+        // Paired at an earlier scan and untouched since: no need to read it.
+        let recorded = LiveVideo {
+            path: at.path.clone(),
+            size: at.size,
+            mtime_ns: at.mtime_ns,
+        };
+        if self
+            .catalog
+            .is_recorded_live_video(&recorded)
+            .unwrap_or(false)
+        {
+            return true;
+        }
         let Some(still) = super::live_photo::sibling_still(path) else {
             return false;
         };
-        let recorded = match self.catalog.known_file(&still) {
-            Ok(Some(known)) => self.catalog.content_id_of_file(known.id).ok().flatten(),
-            _ => None,
+        let file_id = match self.catalog.known_file(&still) {
+            Ok(known) => known.map(|k| k.id),
+            Err(_) => None,
         };
-        let still_id = recorded.or_else(|| {
-            let bytes = crate::regular_file::read(&still, MAX_FILE_BYTES).ok()?;
-            metadata::read(&bytes).ok().flatten()?.content_id
-        });
-        still_id
+        self.still_content_id(&still, file_id)
             .zip(super::live_photo::video_content_id(path))
             .is_some_and(|(a, b)| a == b)
+    }
+
+    /// A still's Live Photo content identifier: as the catalog recorded it
+    /// for `file_id`, else read from the file (photos catalogued before
+    /// identifiers were recorded, or not catalogued yet).
+    fn still_content_id(&self, still: &Path, file_id: Option<i64>) -> Option<String> {
+        file_id
+            .and_then(|id| self.catalog.content_id_of_file(id).ok().flatten())
+            .or_else(|| {
+                let bytes = crate::regular_file::read(still, MAX_FILE_BYTES).ok()?;
+                metadata::read(&bytes).ok().flatten()?.content_id
+            })
     }
 
     /// Whether the still at `path` (a file already catalogued as

@@ -421,6 +421,20 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("the file is {e}"))
 }
 
+/// A file read, sniffed and decoded so that its short edge is at least
+/// `min_edge`; also its format, for the orientation rule.
+fn decode_file(
+    path: &std::path::Path,
+    min_edge: u32,
+) -> Result<(Decoded, Format, Vec<u8>), String> {
+    let bytes = read_file(path)?;
+    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
+    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
+    let (data, data_fmt) = decodable(&bytes, fmt)?;
+    let decoded = decode_reduced(data, data_fmt, min_edge)?;
+    Ok((decoded, fmt, bytes))
+}
+
 /// A file's pixels, upright, with a short edge of at least `min_edge`: the
 /// same reduced decode the scan uses, for consumers that come later (the
 /// embedding job, previews).
@@ -429,11 +443,7 @@ pub fn load_upright(
     min_edge: u32,
     orientation: u16,
 ) -> Result<DynamicImage, String> {
-    let bytes = read_file(path)?;
-    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
-    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
-    let (data, fmt) = decodable(&bytes, fmt)?;
-    let decoded = decode_reduced(data, fmt, min_edge)?;
+    let (decoded, _, _) = decode_file(path, min_edge)?;
     Ok(apply_orientation(decoded.image, orientation))
 }
 
@@ -444,11 +454,7 @@ pub fn load_upright_for_display(
     min_edge: u32,
     orientation: u16,
 ) -> Result<DynamicImage, String> {
-    let bytes = read_file(path)?;
-    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
-    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
-    let (data, fmt) = decodable(&bytes, fmt)?;
-    let decoded = decode_reduced(data, fmt, min_edge)?;
+    let (decoded, _, _) = decode_file(path, min_edge)?;
     let upright = apply_orientation(decoded.image, orientation);
     Ok(super::display::to_srgb(upright, decoded.icc.as_deref()))
 }
@@ -456,12 +462,8 @@ pub fn load_upright_for_display(
 /// A file's pixels at full size, upright: the input a reference
 /// implementation (PIL) would see. Slower than [`load_upright`].
 pub fn load_full_upright(path: &std::path::Path) -> Result<DynamicImage, String> {
-    let bytes = read_file(path)?;
-    let head = &bytes[..bytes.len().min(super::format::SNIFF_LEN)];
-    let fmt = super::format::sniff(head, path).ok_or("not an image")?;
+    let (decoded, fmt, bytes) = decode_file(path, u32::MAX)?;
     let orientation = effective_orientation(fmt, orientation_of(&bytes));
-    let (data, fmt) = decodable(&bytes, fmt)?;
-    let decoded = decode_reduced(data, fmt, u32::MAX)?;
     Ok(apply_orientation(decoded.image, orientation))
 }
 

@@ -131,40 +131,22 @@ fn decode_handle(handle: &ImageHandle) -> Result<DynamicImage, String> {
 /// of the file. Unreadable structure answers `false`: libheif reports that
 /// itself, with its own reason.
 fn data_beyond_end(bytes: &[u8]) -> bool {
-    let Some(meta) = child_box(bytes, b"meta") else {
+    let Some(meta) = child(bytes, b"meta") else {
         return false;
     };
     // `meta` is a full box: version and flags come before its children.
-    let Some(iloc) = meta.get(4..).and_then(|b| child_box(b, b"iloc")) else {
+    let Some(iloc) = meta.get(4..).and_then(|b| child(b, b"iloc")) else {
         return false;
     };
     iloc_end(iloc).is_some_and(|end| end > bytes.len() as u64)
 }
 
-/// The payload of the first box of type `kind` among the boxes in `data`.
-fn child_box<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    let mut at = 0usize;
-    while let Some(head) = data.get(at..at + 8) {
-        let size = u32::from_be_bytes(head[..4].try_into().ok()?) as u64;
-        let (start, size) = match size {
-            0 => (at + 8, (data.len() - at) as u64),
-            1 => (
-                at + 16,
-                u64::from_be_bytes(data.get(at + 8..at + 16)?.try_into().ok()?),
-            ),
-            n => (at + 8, n),
-        };
-        let end = at.checked_add(usize::try_from(size).ok()?)?;
-        if end < start {
-            return None;
-        }
-        if &head[4..8] == kind {
-            // A box running past the end is cut short, not skipped.
-            return data.get(start..end.min(data.len()));
-        }
-        at = end;
-    }
-    None
+/// The payload of the first box of type `kind` in `data`. A box running
+/// past the end is cut short, not skipped: truncation is what is looked for.
+fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    super::bmff::Boxes::new(data)
+        .find(|b| &b.kind == kind)
+        .map(|b| b.payload)
 }
 
 /// The furthest file offset any `iloc` extent reaches (items stored in the

@@ -11,6 +11,8 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use super::bmff::{find as find_box, Boxes};
+
 /// The movie names an iPhone gives a Live Photo's video, in the order tried.
 const VIDEO_EXTENSIONS: [&str; 2] = ["MOV", "mov"];
 
@@ -114,9 +116,9 @@ pub fn video_content_id(path: &Path) -> Option<String> {
         at += size;
     }
     let index = index?;
-    for (kind, payload) in (Boxes { data: ilst, at: 0 }) {
-        if u32::from_be_bytes(kind) == index {
-            let data = find_box(payload, b"data")?;
+    for item in Boxes::new(ilst).take_while(|b| b.complete) {
+        if u32::from_be_bytes(item.kind) == index {
+            let data = find_box(item.payload, b"data")?;
             return clean(data.get(8..)?);
         }
     }
@@ -163,47 +165,4 @@ fn read_moov(path: &Path) -> Option<Vec<u8>> {
         at = at.checked_add(size)?;
     }
     None
-}
-
-/// The payload of the first child box of type `kind`.
-fn find_box<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    let mut boxes = Boxes { data, at: 0 };
-    boxes.find(|(k, _)| k == kind).map(|(_, payload)| payload)
-}
-
-/// The boxes in `data`, as (type, payload); stops at the first malformed
-/// one.
-struct Boxes<'a> {
-    data: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Iterator for Boxes<'a> {
-    type Item = ([u8; 4], &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let head = self.data.get(self.at..self.at + 8)?;
-        let size = u32::from_be_bytes(head[..4].try_into().ok()?) as usize;
-        let kind: [u8; 4] = head[4..8].try_into().ok()?;
-        let end = match size {
-            0 => self.data.len(),
-            n if n >= 8 => self.at.checked_add(n)?,
-            _ => return None,
-        };
-        let payload = self.data.get(self.at + 8..end)?;
-        self.at = end;
-        Some((kind, payload))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn boxes_stop_at_garbage() {
-        assert!(find_box(b"\0\0\0\x04moov", b"moov").is_none());
-        assert!(find_box(b"\xFF\xFF\xFF\xFFmoov", b"moov").is_none());
-        assert_eq!(find_box(b"\0\0\0\x09moovX", b"moov"), Some(&b"X"[..]));
-    }
 }

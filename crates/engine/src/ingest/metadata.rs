@@ -39,7 +39,7 @@ pub fn read(bytes: &[u8]) -> Result<Option<ExifMeta>, String> {
 /// the TIFF header, then TIFF), which kamadak-exif does not look for. A bare
 /// codestream has no EXIF.
 pub fn read_jxl(bytes: &[u8]) -> Result<Option<ExifMeta>, String> {
-    let Some(payload) = jxl_exif_box(bytes) else {
+    let Some(payload) = super::bmff::find(bytes, b"Exif") else {
         return Ok(None);
     };
     let offset = payload
@@ -55,32 +55,6 @@ pub fn read_jxl(bytes: &[u8]) -> Result<Option<ExifMeta>, String> {
             "EXIF block is unreadable ({e}); imported without camera metadata"
         )),
     }
-}
-
-/// The payload of the first top-level `Exif` box of an ISO BMFF file.
-fn jxl_exif_box(bytes: &[u8]) -> Option<&[u8]> {
-    let mut at = 0usize;
-    while let Some(head) = bytes.get(at..at + 8) {
-        let size = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as u64;
-        let (start, end) = match size {
-            // Runs to the end of the file.
-            0 => (at + 8, bytes.len()),
-            // A 64-bit size follows the type.
-            1 => {
-                let large = u64::from_be_bytes(bytes.get(at + 8..at + 16)?.try_into().ok()?);
-                (at + 16, usize::try_from(large).ok()?.checked_add(at)?)
-            }
-            n => (at + 8, usize::try_from(n).ok()?.checked_add(at)?),
-        };
-        if end < start || end > bytes.len() {
-            return None;
-        }
-        if &head[4..8] == b"Exif" {
-            return Some(&bytes[start..end]);
-        }
-        at = end;
-    }
-    None
 }
 
 fn extract(exif: &Exif) -> ExifMeta {

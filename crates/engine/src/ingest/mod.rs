@@ -1,6 +1,7 @@
 //! Ingest: walk, identify, read metadata, decode small, thumbnail, hash.
 
 pub mod analyze;
+pub mod bmff;
 pub mod decode;
 pub mod display;
 pub mod format;
