@@ -651,8 +651,32 @@ fn duplicates_resolve_to_the_trash_then_keep_all() {
         .all(|g| g["tier"] == "near"));
     let gid = group["id"].as_str().unwrap();
 
+    // Keep the member that an exact group shares, so that group is still
+    // there for "keep all" below: when qualities tie, the suggested keeper
+    // follows catalog ids, which follow the parallel scan's order.
+    let in_exact: Vec<&Value> = groups
+        .iter()
+        .filter(|g| g["tier"] == "exact")
+        .flat_map(|g| g["members"].as_array().unwrap())
+        .map(|m| &m["photo_id"])
+        .collect();
+    let resolve = |dry_run: Option<bool>| {
+        let mut args = json!({"group": gid});
+        if let Some(dry_run) = dry_run {
+            args["dry_run"] = json!(dry_run);
+        }
+        let shared = group["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| in_exact.contains(&&m["photo_id"]));
+        if let Some(m) = shared {
+            args["keep"] = m["id"].clone();
+        }
+        args
+    };
     // A dry run by default: nothing moves.
-    let plan = served.ok("dupes_resolve", json!({"group": gid}));
+    let plan = served.ok("dupes_resolve", resolve(None));
     assert_eq!(plan["dry_run"], true);
     let planned: Vec<String> = plan["trash"]
         .as_array()
@@ -671,7 +695,7 @@ fn duplicates_resolve_to_the_trash_then_keep_all() {
         .any(|g| g["group"] == gid));
 
     // The real run moves exactly the plan to the (test's) trash.
-    let done = served.ok("dupes_resolve", json!({"group": gid, "dry_run": false}));
+    let done = served.ok("dupes_resolve", resolve(Some(false)));
     assert_eq!(done["trashed"], plan["trash"]);
     assert!(planned.iter().all(|p| !Path::new(p).exists()));
     let in_trash = std::fs::read_dir(env.trash_files()).unwrap().count();
