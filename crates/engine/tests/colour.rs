@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use shoebox_engine::ingest::decode::load_full_upright;
 use shoebox_model::preprocess::to_rgb_like_pil;
-use shoebox_model::{resolve_model, select_device, ClipModel, DeviceChoice, ResolveOptions};
+use shoebox_model::{resolve_model, select_device, DeviceChoice, EmbeddingModel, ResolveOptions};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/colour")
@@ -96,7 +96,7 @@ fn every_mode_embeds_like_the_reference() {
     .unwrap();
     let model_dir = fixtures().join("../models/clip-tiny");
     let dir = resolve_model(model_dir.to_str().unwrap(), &ResolveOptions::default()).unwrap();
-    let model = ClipModel::load(&dir, &select_device(DeviceChoice::Cpu).0).unwrap();
+    let model = EmbeddingModel::load(&dir, &select_device(DeviceChoice::Cpu).0).unwrap();
     let mut failures = Vec::new();
     for name in inputs() {
         let image = load_full_upright(&fixtures().join(&name)).unwrap();

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use shoebox_model::{resolve_model, select_device, ClipModel, DeviceChoice, ResolveOptions};
+use shoebox_model::{resolve_model, select_device, DeviceChoice, EmbeddingModel, ResolveOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (device, info) = select_device(device_choice);
     let dir = resolve_model(spec, &ResolveOptions::default())?;
     let t = Instant::now();
-    let model = ClipModel::load(&dir, &device)?;
+    let model = EmbeddingModel::load(&dir, &device)?;
     println!("device {} load {:.2?}", info.name, t.elapsed());
 
     if let Some(path) = args.get(2) {

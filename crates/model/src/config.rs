@@ -1,6 +1,7 @@
-//! `config.json` of a transformers `CLIPModel`, read rather than assumed:
-//! the OpenAI and LAION checkpoints differ in activation (quick_gelu vs
-//! exact gelu), and sizes differ across B/32, B/16 and L/14.
+//! `config.json` of a transformers `CLIPModel` or `SiglipModel`, read
+//! rather than assumed: the OpenAI and LAION checkpoints differ in
+//! activation (quick_gelu vs exact gelu), sizes differ across B/32, B/16
+//! and L/14, and SigLIP's defaults differ from CLIP's.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -200,15 +201,7 @@ impl ClipConfig {
             .get("projection_dim")
             .and_then(Value::as_u64)
             .unwrap_or(512) as usize;
-        if v.image_size.checked_rem(v.patch_size) != Some(0) {
-            return Err(Error::config(
-                "config.json",
-                format!(
-                    "image_size {} is not a multiple of patch_size {}",
-                    v.image_size, v.patch_size
-                ),
-            ));
-        }
+        check_patches(v.image_size, v.patch_size)?;
         Ok(ClipConfig {
             text: TextConfig {
                 tower: tower(
@@ -241,6 +234,180 @@ impl ClipConfig {
             projection_dim,
         })
     }
+}
+
+/// transformers' `SiglipTextConfig` defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+struct RawSiglipText {
+    vocab_size: usize,
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    max_position_embeddings: usize,
+    hidden_act: String,
+    layer_norm_eps: f64,
+    projection_size: Option<usize>,
+}
+
+impl Default for RawSiglipText {
+    fn default() -> Self {
+        Self {
+            vocab_size: 32000,
+            hidden_size: 768,
+            intermediate_size: 3072,
+            num_hidden_layers: 12,
+            num_attention_heads: 12,
+            max_position_embeddings: 64,
+            hidden_act: "gelu_pytorch_tanh".into(),
+            layer_norm_eps: 1e-6,
+            projection_size: None,
+        }
+    }
+}
+
+/// transformers' `SiglipVisionConfig` defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+struct RawSiglipVision {
+    hidden_size: usize,
+    intermediate_size: usize,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    num_channels: usize,
+    image_size: usize,
+    patch_size: usize,
+    hidden_act: String,
+    layer_norm_eps: f64,
+    vision_use_head: bool,
+}
+
+impl Default for RawSiglipVision {
+    fn default() -> Self {
+        Self {
+            hidden_size: 768,
+            intermediate_size: 3072,
+            num_hidden_layers: 12,
+            num_attention_heads: 12,
+            num_channels: 3,
+            image_size: 224,
+            patch_size: 16,
+            hidden_act: "gelu_pytorch_tanh".into(),
+            layer_norm_eps: 1e-6,
+            vision_use_head: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiglipTextConfig {
+    pub tower: TowerConfig,
+    pub vocab_size: usize,
+    /// Every text runs at exactly this length (padded), as in training.
+    pub max_position_embeddings: usize,
+    /// Width of the text head's output, which must equal the vision width.
+    pub projection_size: usize,
+}
+
+/// `config.json` of a transformers `SiglipModel` (SigLIP and the
+/// fixed-resolution SigLIP 2 checkpoints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiglipConfig {
+    pub text: SiglipTextConfig,
+    /// SigLIP has no class token: positions = patches.
+    pub vision: VisionConfig,
+}
+
+impl SiglipConfig {
+    pub fn from_json(json: &str) -> Result<Self> {
+        let root: Value =
+            serde_json::from_str(json).map_err(|e| Error::config("config.json", e))?;
+        let t: RawSiglipText = serde_json::from_value(sub_config(&root, "text_config"))
+            .map_err(|e| Error::config("config.json", format!("text_config: {e}")))?;
+        let v: RawSiglipVision = serde_json::from_value(sub_config(&root, "vision_config"))
+            .map_err(|e| Error::config("config.json", format!("vision_config: {e}")))?;
+        if !v.vision_use_head {
+            return Err(Error::config(
+                "config.json",
+                "vision_use_head is false: the model has no pooled image embedding",
+            ));
+        }
+        check_patches(v.image_size, v.patch_size)?;
+        let projection_size = t.projection_size.unwrap_or(t.hidden_size);
+        if projection_size != v.hidden_size {
+            return Err(Error::config(
+                "config.json",
+                format!(
+                    "text projection_size {projection_size} differs from the vision width {}",
+                    v.hidden_size
+                ),
+            ));
+        }
+        Ok(SiglipConfig {
+            text: SiglipTextConfig {
+                tower: tower(
+                    t.hidden_size,
+                    t.intermediate_size,
+                    t.num_hidden_layers,
+                    t.num_attention_heads,
+                    &t.hidden_act,
+                    t.layer_norm_eps,
+                    "text_config",
+                )?,
+                vocab_size: t.vocab_size,
+                max_position_embeddings: t.max_position_embeddings,
+                projection_size,
+            },
+            vision: VisionConfig {
+                tower: tower(
+                    v.hidden_size,
+                    v.intermediate_size,
+                    v.num_hidden_layers,
+                    v.num_attention_heads,
+                    &v.hidden_act,
+                    v.layer_norm_eps,
+                    "vision_config",
+                )?,
+                num_channels: v.num_channels,
+                image_size: v.image_size,
+                patch_size: v.patch_size,
+            },
+        })
+    }
+}
+
+/// The architecture a `config.json` describes, by its `model_type`
+/// (absent: CLIP, as in the oldest CLIP configs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelConfig {
+    Clip(ClipConfig),
+    Siglip(SiglipConfig),
+}
+
+impl ModelConfig {
+    pub fn from_json(json: &str) -> Result<Self> {
+        let root: Value =
+            serde_json::from_str(json).map_err(|e| Error::config("config.json", e))?;
+        match root.get("model_type").and_then(Value::as_str) {
+            None | Some("clip") => Ok(Self::Clip(ClipConfig::from_json(json)?)),
+            Some("siglip") => Ok(Self::Siglip(SiglipConfig::from_json(json)?)),
+            Some(other) => Err(Error::config(
+                "config.json",
+                format!("model_type is '{other}'; Shoebox runs 'clip' and 'siglip' models"),
+            )),
+        }
+    }
+}
+
+fn check_patches(image_size: usize, patch_size: usize) -> Result<()> {
+    if image_size.checked_rem(patch_size) != Some(0) {
+        return Err(Error::config(
+            "config.json",
+            format!("image_size {image_size} is not a multiple of patch_size {patch_size}"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -278,5 +445,26 @@ mod tests {
         assert!(ClipConfig::from_json(r#"{"model_type":"siglip"}"#).is_err());
         assert!(ClipConfig::from_json(r#"{"text_config":{"hidden_act":"swish"}}"#).is_err());
         assert!(ClipConfig::from_json(r#"{"vision_config":{"patch_size":30}}"#).is_err());
+    }
+
+    #[test]
+    fn siglip_defaults_and_family_detection() {
+        let json = r#"{"model_type": "siglip", "text_config": {"vocab_size": 256000},
+                       "vision_config": {"image_size": 256, "patch_size": 32}}"#;
+        let ModelConfig::Siglip(c) = ModelConfig::from_json(json).unwrap() else {
+            panic!("not detected as SigLIP");
+        };
+        assert_eq!(c.text.max_position_embeddings, 64);
+        assert_eq!(c.text.projection_size, 768);
+        assert_eq!(c.text.tower.activation, Activation::GeluTanh);
+        assert_eq!(c.vision.tower.layer_norm_eps, 1e-6);
+        assert_eq!(c.vision.num_patches(), 64);
+        assert!(matches!(
+            ModelConfig::from_json(r#"{"vision_config": {}}"#).unwrap(),
+            ModelConfig::Clip(_)
+        ));
+        assert!(ModelConfig::from_json(r#"{"model_type": "siglip2"}"#).is_err());
+        let bad = r#"{"model_type": "siglip", "text_config": {"projection_size": 512}}"#;
+        assert!(ModelConfig::from_json(bad).is_err());
     }
 }

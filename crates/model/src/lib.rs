@@ -1,4 +1,4 @@
-//! CLIP-family encoders for Shoebox: model registry, download, preprocessing
+//! CLIP and SigLIP encoders for Shoebox: model registry, download, preprocessing
 //! and tokenisation that match the transformers reference, and candle
 //! inference on the CPU, CUDA or Metal.
 
@@ -7,10 +7,14 @@ pub mod config;
 mod device;
 mod error;
 mod hub;
+mod layers;
 mod model;
 pub mod preprocess;
 mod registry;
 pub mod resize;
+mod siglip;
+mod text;
+mod weights;
 
 pub use device::{compiled_features, compute_threads, select_device, DeviceChoice, DeviceInfo};
 pub use error::{Error, Result};
@@ -18,5 +22,5 @@ pub use hub::{
     default_model_spec, resolve_model, DownloadEvent, DownloadProgress, ModelDir, ResolveOptions,
     REQUIRED_FILES,
 };
-pub use model::ClipModel;
+pub use model::{Calibration, EmbeddingModel};
 pub use registry::{Family, ModelEntry, ModelRegistry, RelevancePolicy};

@@ -1,16 +1,22 @@
-//! `ClipModel`: one loaded model with its tokenizer and preprocessing.
+//! `EmbeddingModel`: one loaded model of any family (CLIP, SigLIP) with its
+//! tokenizer, text rule and preprocessing, behind one interface.
 
 use std::path::Path;
 
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use image::DynamicImage;
-use tokenizers::{Tokenizer, TruncationParams};
+use serde::Serialize;
 
-use crate::clip::{to_rows, Clip};
-use crate::config::ClipConfig;
+use crate::clip::{Clip, TextTower};
+use crate::config::{ModelConfig, VisionConfig};
 use crate::hub::{ModelDir, WEIGHTS_FALLBACK};
-use crate::preprocess::ImageProcessorConfig;
+use crate::layers::to_rows;
+use crate::preprocess::{ImageProcessorConfig, ProcessorDefaults};
+use crate::registry::Family;
+use crate::siglip::Siglip;
+use crate::text::{TextPolicy, TextRule};
+use crate::weights::MappedSafetensors;
 use crate::{Error, Result};
 
 /// Rows per forward pass; bounds activation memory for callers that hand
@@ -18,14 +24,42 @@ use crate::{Error, Result};
 const MAX_TEXT_BATCH: usize = 64;
 const MAX_IMAGE_BATCH: usize = 32;
 
-pub struct ClipModel {
+/// A model's own calibration of its scores (SigLIP's sigmoid loss):
+/// `sigmoid(scale · cos + bias)` is the probability that a text matches an
+/// image. CLIP, trained with a softmax over a batch, has none.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Calibration {
+    /// `exp(logit_scale)`.
+    pub scale: f32,
+    pub bias: f32,
+}
+
+impl Calibration {
+    pub fn probability(&self, cosine: f32) -> f32 {
+        1.0 / (1.0 + (-(self.scale * cosine + self.bias)).exp())
+    }
+
+    /// The cosine at which the probability is `p` (0 < p < 1).
+    pub fn cosine_at(&self, p: f32) -> f32 {
+        ((p / (1.0 - p)).ln() - self.bias) / self.scale
+    }
+}
+
+enum Towers {
+    Clip(Clip),
+    Siglip(Siglip),
+}
+
+/// One loaded model of any family, with its tokenizer, text rule and
+/// preprocessing: what the engine embeds and searches with.
+pub struct EmbeddingModel {
     id: String,
-    clip: Clip,
-    config: ClipConfig,
+    family: Family,
+    towers: Towers,
     processor: ImageProcessorConfig,
-    tokenizer: Tokenizer,
-    bos: u32,
-    eos: u32,
+    text: TextPolicy,
+    vision: VisionConfig,
+    embedding_dim: usize,
     device: Device,
 }
 
@@ -40,12 +74,59 @@ fn read(dir: &Path, file: &str) -> Result<String> {
     std::fs::read_to_string(&path).map_err(|e| Error::io(path, e))
 }
 
-impl ClipModel {
+/// The weights as a var builder: safetensors mapped (pages released as
+/// they are copied, `weights`), else the PyTorch pickle.
+fn open_weights(
+    path: &Path,
+    device: &Device,
+) -> Result<(VarBuilder<'static>, Option<MappedSafetensors>)> {
+    let st = path.join("model.safetensors");
+    if st.is_file() {
+        // Opened twice (tiny cost): once as the var builder's backend, once
+        // to keep token tables readable after loading.
+        let rows = MappedSafetensors::open(&st)?;
+        Ok((
+            MappedSafetensors::open(&st)?.var_builder(device),
+            Some(rows),
+        ))
+    } else if path.join(WEIGHTS_FALLBACK).is_file() {
+        Ok((
+            VarBuilder::from_pth(path.join(WEIGHTS_FALLBACK), DType::F32, device)?,
+            None,
+        ))
+    } else {
+        Err(Error::MissingFile {
+            dir: path.to_path_buf(),
+            file: "model.safetensors".into(),
+        })
+    }
+}
+
+impl EmbeddingModel {
     pub fn load(dir: &ModelDir, device: &Device) -> Result<Self> {
         let path = &dir.path;
-        let config = ClipConfig::from_json(&read(path, "config.json")?)?;
-        let processor = ImageProcessorConfig::from_json(&read(path, "preprocessor_config.json")?)?;
-        let side = config.vision.image_size;
+        let config = ModelConfig::from_json(&read(path, "config.json")?)?;
+        let processor_json = read(path, "preprocessor_config.json")?;
+        let (vb, mapped) = open_weights(path, device)?;
+        let (family, towers, processor, text, vision, embedding_dim) = match &config {
+            ModelConfig::Clip(c) => (
+                Family::ClipHf,
+                Towers::Clip(Clip::new(vb, mapped.as_ref(), c)?),
+                ImageProcessorConfig::from_json_with(&processor_json, ProcessorDefaults::CLIP)?,
+                TextPolicy::clip(path, c.text.max_position_embeddings)?,
+                c.vision.clone(),
+                c.projection_dim,
+            ),
+            ModelConfig::Siglip(c) => (
+                Family::Siglip,
+                Towers::Siglip(Siglip::new(vb, mapped.as_ref(), c)?),
+                ImageProcessorConfig::from_json_with(&processor_json, ProcessorDefaults::SIGLIP)?,
+                TextPolicy::siglip(path, c.text.max_position_embeddings)?,
+                c.vision.clone(),
+                c.text.projection_size,
+            ),
+        };
+        let side = vision.image_size;
         if processor.output_size() != Some((side, side)) {
             return Err(Error::config(
                 "preprocessor_config.json",
@@ -55,65 +136,22 @@ impl ClipModel {
                 ),
             ));
         }
-
-        let tok_path = path.join("tokenizer.json");
-        if !tok_path.is_file() {
-            return Err(Error::MissingFile {
-                dir: path.clone(),
-                file: "tokenizer.json".into(),
-            });
-        }
-        let mut tokenizer =
-            Tokenizer::from_file(&tok_path).map_err(|e| Error::Tokenizer(e.to_string()))?;
-        // Match transformers' `truncation=True, max_length=77`: the special
-        // tokens are counted, so eos survives truncation. Padding is ours.
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: config.text.max_position_embeddings,
-                ..Default::default()
-            }))
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        tokenizer.with_padding(None);
-        let special = |name: &str| {
-            tokenizer.token_to_id(name).ok_or_else(|| {
-                Error::Tokenizer(format!(
-                    "tokenizer.json has no {name} token; not a CLIP tokenizer"
-                ))
-            })
-        };
-        let bos = special("<|startoftext|>")?;
-        let eos = special("<|endoftext|>")?;
-
-        let st = path.join("model.safetensors");
-        let vb = if st.is_file() {
-            // SAFETY: the file is memory-mapped read-only; like every mmap
-            // loader, this assumes nobody truncates the model file while it
-            // is loaded. Weights are copied to their own buffers at load.
-            unsafe { VarBuilder::from_mmaped_safetensors(&[&st], DType::F32, device)? }
-        } else if path.join(WEIGHTS_FALLBACK).is_file() {
-            VarBuilder::from_pth(path.join(WEIGHTS_FALLBACK), DType::F32, device)?
-        } else {
-            return Err(Error::MissingFile {
-                dir: path.clone(),
-                file: "model.safetensors".into(),
-            });
-        };
-        let clip = Clip::new(vb, &config)?;
         tracing::info!(
             model = %dir.id,
+            family = %family,
             device = ?device,
-            dim = config.projection_dim,
+            dim = embedding_dim,
             image_size = side,
-            "loaded CLIP model"
+            "loaded model"
         );
         Ok(Self {
             id: dir.id.clone(),
-            clip,
-            config,
+            family,
+            towers,
             processor,
-            tokenizer,
-            bos,
-            eos,
+            text,
+            vision,
+            embedding_dim,
             device: device.clone(),
         })
     }
@@ -122,8 +160,20 @@ impl ClipModel {
         &self.id
     }
 
-    pub fn config(&self) -> &ClipConfig {
-        &self.config
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// The model's own probability scale for text-image scores, when it
+    /// was trained with one (SigLIP).
+    pub fn calibration(&self) -> Option<Calibration> {
+        match &self.towers {
+            Towers::Siglip(s) => Some(Calibration {
+                scale: s.logit_scale,
+                bias: s.logit_bias,
+            }),
+            Towers::Clip(_) => None,
+        }
     }
 
     pub fn device(&self) -> &Device {
@@ -131,43 +181,26 @@ impl ClipModel {
     }
 
     pub fn embedding_dim(&self) -> usize {
-        self.config.projection_dim
+        self.embedding_dim
     }
 
     pub fn image_size(&self) -> usize {
-        self.config.vision.image_size
+        self.vision.image_size
     }
 
-    /// Longest token sequence the text tower accepts, bos and eos included.
+    /// Longest token sequence the text tower accepts, specials included.
     pub fn max_tokens(&self) -> usize {
-        self.config.text.max_position_embeddings
+        self.text.max_len
     }
 
-    /// CHW f32 of side `image_size()`, exactly as `CLIPImageProcessor`.
+    /// CHW f32 of side `image_size()`, exactly as the family's processor.
     pub fn preprocess(&self, img: &DynamicImage) -> Vec<f32> {
         self.processor.preprocess(img).0
     }
 
+    /// The token row of a text, before padding (the family's rule).
     pub fn tokenize(&self, text: &str) -> Result<Vec<u32>> {
-        let enc = self
-            .tokenizer
-            .encode(text, true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
-        let mut ids = enc.get_ids().to_vec();
-        // A tokenizer.json without a post-processor would not add the
-        // specials; the text tower is meaningless without them.
-        if ids.first() != Some(&self.bos) {
-            ids.insert(0, self.bos);
-        }
-        if ids.last() != Some(&self.eos) {
-            ids.push(self.eos);
-        }
-        let max = self.max_tokens();
-        if ids.len() > max {
-            ids.truncate(max);
-            ids[max - 1] = self.eos;
-        }
-        Ok(ids)
+        self.text.tokenize(text)
     }
 
     pub fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -184,48 +217,37 @@ impl ClipModel {
         self.embed_token_ids_raw(&ids, 0)
     }
 
-    /// Runs token ids through the text tower. Attention is causal, so only
-    /// tokens up to each row's pooling position matter: a batch runs at the
-    /// shortest length covering all rows (padded with eos), never longer
-    /// unless `min_len` asks for it (parity tests use 77).
+    /// Runs token rows through the text tower. CLIP's attention is
+    /// causal, so only tokens up to each row's pooling position matter: a
+    /// batch runs at the shortest length covering all rows (padded with
+    /// eos), never longer unless `min_len` asks for it (parity tests use
+    /// 77). SigLIP rows always run padded to the full length.
     pub fn embed_token_ids_raw(&self, ids: &[Vec<u32>], min_len: usize) -> Result<Vec<Vec<f32>>> {
         let max = self.max_tokens();
-        let pools: Vec<usize> = ids
-            .iter()
-            .map(|row| self.clip.text.pool_index(row))
-            .collect();
-        for (row, &p) in ids.iter().zip(&pools) {
-            if row.is_empty() || p >= max {
-                return Err(Error::InvalidInput(format!(
-                    "token sequence of length {} does not fit the text tower ({max} positions)",
-                    row.len()
-                )));
-            }
+        if let Some(row) = ids.iter().find(|r| r.is_empty() || r.len() > max) {
+            return Err(Error::InvalidInput(format!(
+                "token sequence of length {} does not fit the text tower ({max} positions)",
+                row.len()
+            )));
         }
-        // Grouping similar lengths keeps padding small for large batches.
-        let mut order: Vec<usize> = (0..ids.len()).collect();
-        order.sort_by_key(|&i| pools[i]);
-        let mut out = vec![Vec::new(); ids.len()];
-        for chunk in order.chunks(MAX_TEXT_BATCH) {
-            let seq = chunk
-                .iter()
-                .map(|&i| pools[i] + 1)
-                .max()
-                .unwrap_or(1)
-                .max(min_len.min(max));
-            let mut flat = Vec::with_capacity(chunk.len() * seq);
-            for &i in chunk {
-                let row = &ids[i][..ids[i].len().min(seq)];
-                flat.extend_from_slice(row);
-                flat.extend(std::iter::repeat_n(self.eos, seq - row.len()));
+        match (&self.towers, self.text.rule) {
+            (Towers::Clip(clip), TextRule::Clip { eos, .. }) => {
+                embed_clip_rows(&clip.text, ids, eos, min_len.min(max))
             }
-            let pool: Vec<usize> = chunk.iter().map(|&i| pools[i]).collect();
-            let emb = self.clip.text.forward(&flat, chunk.len(), seq, &pool)?;
-            for (&i, row) in chunk.iter().zip(to_rows(&emb)?) {
-                out[i] = row;
+            (Towers::Siglip(siglip), TextRule::Siglip { pad, .. }) => {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(MAX_TEXT_BATCH) {
+                    let mut flat = Vec::with_capacity(chunk.len() * max);
+                    for row in chunk {
+                        flat.extend_from_slice(row);
+                        flat.extend(std::iter::repeat_n(pad, max - row.len()));
+                    }
+                    out.extend(to_rows(&siglip.text.forward(&flat, chunk.len())?)?);
+                }
+                Ok(out)
             }
+            _ => unreachable!("the text rule is chosen with the towers"),
         }
-        Ok(out)
     }
 
     pub fn embed_preprocessed(&self, batch: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
@@ -235,7 +257,7 @@ impl ClipModel {
     /// Projected image features before L2 normalisation.
     pub fn embed_preprocessed_raw(&self, batch: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
         let s = self.image_size();
-        let want = self.config.vision.num_channels * s * s;
+        let want = self.vision.num_channels * s * s;
         if let Some(bad) = batch.iter().find(|px| px.len() != want) {
             return Err(Error::InvalidInput(format!(
                 "preprocessed image has {} values, expected {want} (3x{s}x{s})",
@@ -244,7 +266,11 @@ impl ClipModel {
         }
         let mut out = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(MAX_IMAGE_BATCH) {
-            out.extend(to_rows(&self.clip.vision.forward(chunk)?)?);
+            let emb = match &self.towers {
+                Towers::Clip(c) => c.vision.forward(chunk)?,
+                Towers::Siglip(s) => s.vision.forward(chunk)?,
+            };
+            out.extend(to_rows(&emb)?);
         }
         Ok(out)
     }
@@ -282,6 +308,40 @@ impl ClipModel {
                 .collect()
         })
     }
+}
+
+/// CLIP rows grouped by pooling position; see `embed_token_ids_raw`.
+fn embed_clip_rows(
+    text: &TextTower,
+    ids: &[Vec<u32>],
+    eos: u32,
+    min_len: usize,
+) -> Result<Vec<Vec<f32>>> {
+    let pools: Vec<usize> = ids.iter().map(|row| text.pool_index(row)).collect();
+    // Grouping similar lengths keeps padding small for large batches.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| pools[i]);
+    let mut out = vec![Vec::new(); ids.len()];
+    for chunk in order.chunks(MAX_TEXT_BATCH) {
+        let seq = chunk
+            .iter()
+            .map(|&i| pools[i] + 1)
+            .max()
+            .unwrap_or(1)
+            .max(min_len);
+        let mut flat = Vec::with_capacity(chunk.len() * seq);
+        for &i in chunk {
+            let row = &ids[i][..ids[i].len().min(seq)];
+            flat.extend_from_slice(row);
+            flat.extend(std::iter::repeat_n(eos, seq - row.len()));
+        }
+        let pool: Vec<usize> = chunk.iter().map(|&i| pools[i]).collect();
+        let emb = text.forward(&flat, chunk.len(), seq, &pool)?;
+        for (&i, row) in chunk.iter().zip(to_rows(&emb)?) {
+            out[i] = row;
+        }
+    }
+    Ok(out)
 }
 
 /// L2-normalises each row in place; a zero row stays zero.

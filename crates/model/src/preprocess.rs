@@ -1,6 +1,7 @@
 //! Image preprocessing identical to transformers' (slow, PIL-based)
-//! `CLIPImageProcessor`: convert to RGB, resize the shortest edge with
-//! Pillow's resampler, centre-crop, rescale, normalise, CHW f32.
+//! `CLIPImageProcessor` and `SiglipImageProcessor`: convert to RGB, resize
+//! with Pillow's resampler (CLIP: the shortest edge, then a centre crop;
+//! SigLIP: straight to the square), rescale, normalise, CHW f32.
 
 use image::DynamicImage;
 use serde_json::Value;
@@ -32,6 +33,41 @@ impl Default for ImageProcessorConfig {
     fn default() -> Self {
         Self::from_json("{}").expect("defaults parse")
     }
+}
+
+/// What a processor class does for keys its JSON leaves out.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessorDefaults {
+    /// An integer `size` is the shortest edge (CLIP) or the square (SigLIP).
+    int_size_is_square: bool,
+    size: usize,
+    resample: u64,
+    center_crop: bool,
+    mean: [f64; 3],
+    std: [f64; 3],
+}
+
+impl ProcessorDefaults {
+    /// `CLIPImageProcessor`: shortest edge 224, bicubic, centre crop 224,
+    /// OpenAI's mean and std.
+    pub const CLIP: Self = Self {
+        int_size_is_square: false,
+        size: 224,
+        resample: 3,
+        center_crop: true,
+        mean: OPENAI_CLIP_MEAN,
+        std: OPENAI_CLIP_STD,
+    };
+    /// `SiglipImageProcessor`: a straight resize to 224x224, bilinear, no
+    /// crop, mean and std 0.5.
+    pub const SIGLIP: Self = Self {
+        int_size_is_square: true,
+        size: 224,
+        resample: 2,
+        center_crop: false,
+        mean: [0.5; 3],
+        std: [0.5; 3],
+    };
 }
 
 fn flag(root: &Value, key: &str, default: bool) -> bool {
@@ -67,15 +103,29 @@ fn usize_of(v: &Value, key: &str) -> Result<usize> {
 }
 
 impl ImageProcessorConfig {
+    /// A CLIP processor's config.
     pub fn from_json(json: &str) -> Result<Self> {
+        Self::from_json_with(json, ProcessorDefaults::CLIP)
+    }
+
+    pub fn from_json_with(json: &str, defaults: ProcessorDefaults) -> Result<Self> {
         let root: Value =
             serde_json::from_str(json).map_err(|e| Error::config("preprocessor_config.json", e))?;
+        let side = |s: usize| {
+            if defaults.int_size_is_square {
+                ResizeTo::Exact {
+                    height: s,
+                    width: s,
+                }
+            } else {
+                ResizeTo::ShortestEdge(s)
+            }
+        };
 
         let resize = if flag(&root, "do_resize", true) {
-            // An int `size` means shortest edge for CLIP (default_to_square=False).
             Some(match root.get("size") {
-                None | Some(Value::Null) => ResizeTo::ShortestEdge(224),
-                Some(v @ Value::Number(_)) => ResizeTo::ShortestEdge(usize_of(v, "size")?),
+                None | Some(Value::Null) => side(defaults.size),
+                Some(v @ Value::Number(_)) => side(usize_of(v, "size")?),
                 Some(Value::Object(m)) => {
                     if let Some(se) = m.get("shortest_edge") {
                         ResizeTo::ShortestEdge(usize_of(se, "size")?)
@@ -94,7 +144,10 @@ impl ImageProcessorConfig {
             None
         };
 
-        let resample = root.get("resample").and_then(Value::as_u64).unwrap_or(3);
+        let resample = root
+            .get("resample")
+            .and_then(Value::as_u64)
+            .unwrap_or(defaults.resample);
         let filter = Filter::from_pil(resample).ok_or_else(|| {
             Error::config(
                 "preprocessor_config.json",
@@ -102,7 +155,7 @@ impl ImageProcessorConfig {
             )
         })?;
 
-        let crop = if flag(&root, "do_center_crop", true) {
+        let crop = if flag(&root, "do_center_crop", defaults.center_crop) {
             Some(match root.get("crop_size") {
                 None | Some(Value::Null) => (224, 224),
                 Some(v @ Value::Number(_)) => {
@@ -131,8 +184,8 @@ impl ImageProcessorConfig {
 
         let mean_std = if flag(&root, "do_normalize", true) {
             Some((
-                triple(&root, "image_mean", OPENAI_CLIP_MEAN)?,
-                triple(&root, "image_std", OPENAI_CLIP_STD)?,
+                triple(&root, "image_mean", defaults.mean)?,
+                triple(&root, "image_std", defaults.std)?,
             ))
         } else {
             None
@@ -358,5 +411,26 @@ mod tests {
         assert_eq!(cfg.resize, Some(ResizeTo::ShortestEdge(336)));
         assert_eq!(cfg.output_size(), Some((336, 336)));
         assert!(ImageProcessorConfig::from_json(r#"{"resample": 0}"#).is_err());
+    }
+
+    #[test]
+    fn siglip_defaults_resize_to_the_square_without_crop() {
+        let cfg = ImageProcessorConfig::from_json_with(
+            r#"{"size": {"height": 256, "width": 256}}"#,
+            ProcessorDefaults::SIGLIP,
+        )
+        .unwrap();
+        assert_eq!(cfg.crop, None);
+        assert_eq!(cfg.filter, Filter::from_pil(2).unwrap());
+        assert_eq!(cfg.output_size(), Some((256, 256)));
+        assert_eq!(cfg.mean_std, Some(([0.5; 3], [0.5; 3])));
+        let int =
+            ImageProcessorConfig::from_json_with(r#"{"size": 384}"#, ProcessorDefaults::SIGLIP);
+        assert_eq!(int.unwrap().output_size(), Some((384, 384)));
+        let img = DynamicImage::ImageRgb8(RgbImage::from_pixel(300, 100, Rgb([255, 0, 51])));
+        let (px, h, w) = cfg.preprocess(&img);
+        assert_eq!((h, w), (256, 256));
+        assert_eq!((px[0], px[256 * 256]), (1.0, -1.0));
+        assert!((px[2 * 256 * 256] + 0.6).abs() < 1e-6);
     }
 }

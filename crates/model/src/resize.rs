@@ -179,6 +179,11 @@ impl U8Image {
 }
 
 /// `PIL.Image.resize((width, height), filter)` for an 8-bit image.
+///
+/// Pillow (12 and later) runs the vertical pass first when the height
+/// shrinks by more than twice what the width does, else the horizontal
+/// pass first on only the rows the vertical pass will read. The
+/// intermediate image is 8-bit, so the order changes results by a level.
 pub fn resize(img: &U8Image, width: usize, height: usize, filter: Filter) -> U8Image {
     assert!(width > 0 && height > 0, "resize to an empty image");
     if width == img.width && height == img.height {
@@ -186,61 +191,74 @@ pub fn resize(img: &U8Image, width: usize, height: usize, filter: Filter) -> U8I
     }
     let need_h = width != img.width;
     let need_v = height != img.height;
-    let ch = img.channels;
-
-    let mut current: std::borrow::Cow<'_, U8Image> = std::borrow::Cow::Borrowed(img);
+    let shrink_v = img.height as i64 - height as i64;
+    let shrink_h = img.width as i64 - width as i64;
+    let vertical_first = shrink_v > 0 && shrink_v > shrink_h * 2;
     let vert = need_v.then(|| precompute_coeffs(img.height, height, filter));
 
-    if need_h {
+    if vertical_first {
+        let v = vert.expect("the height shrinks");
+        let tall = vertical(img, height, &v, 0);
+        if !need_h {
+            return tall;
+        }
         let horiz = precompute_coeffs(img.width, width, filter);
-        // Pillow only resamples the source rows the vertical pass will read.
-        let (row0, row1) = match &vert {
-            Some(v) => {
-                let first = v.bounds.first().map_or(0, |b| b.0);
-                let last = v.bounds.last().map_or(0, |b| b.0 + b.1);
-                (first, last)
-            }
-            None => (0, img.height),
-        };
-        let rows = row1 - row0;
-        let mut out = vec![0u8; width * rows * ch];
-        let half = 1i32 << (PRECISION_BITS - 1);
-        for y in 0..rows {
-            let src = &img.data[(y + row0) * img.width * ch..(y + row0 + 1) * img.width * ch];
-            let dst = &mut out[y * width * ch..(y + 1) * width * ch];
-            for (xx, &(xmin, xmax)) in horiz.bounds.iter().enumerate() {
-                let k = &horiz.kk[xx * horiz.ksize..xx * horiz.ksize + xmax];
-                let px = &src[xmin * ch..(xmin + xmax) * ch];
-                if ch == 3 {
-                    // The common case, written so the three sums stay in
-                    // registers: this loop is most of the cost of shrinking
-                    // a 12-megapixel photo.
-                    let mut acc = [half; 3];
-                    for (p, &kv) in px.chunks_exact(3).zip(k) {
-                        acc[0] = acc[0].wrapping_add(p[0] as i32 * kv);
-                        acc[1] = acc[1].wrapping_add(p[1] as i32 * kv);
-                        acc[2] = acc[2].wrapping_add(p[2] as i32 * kv);
+        return horizontal(&tall, width, &horiz, 0, height);
+    }
+    if !need_h {
+        return vertical(img, height, &vert.expect("need_v when !need_h"), 0);
+    }
+    let horiz = precompute_coeffs(img.width, width, filter);
+    // Pillow only resamples the source rows the vertical pass will read.
+    let (row0, row1) = match &vert {
+        Some(v) => {
+            let first = v.bounds.first().map_or(0, |b| b.0);
+            let last = v.bounds.last().map_or(0, |b| b.0 + b.1);
+            (first, last)
+        }
+        None => (0, img.height),
+    };
+    let wide = horizontal(img, width, &horiz, row0, row1 - row0);
+    match vert {
+        Some(v) => vertical(&wide, height, &v, row0),
+        None => wide,
+    }
+}
+
+/// The horizontal pass over `rows` source rows starting at `row0`.
+fn horizontal(img: &U8Image, width: usize, horiz: &Coeffs, row0: usize, rows: usize) -> U8Image {
+    let ch = img.channels;
+    let mut out = vec![0u8; width * rows * ch];
+    let half = 1i32 << (PRECISION_BITS - 1);
+    for y in 0..rows {
+        let src = &img.data[(y + row0) * img.width * ch..(y + row0 + 1) * img.width * ch];
+        let dst = &mut out[y * width * ch..(y + 1) * width * ch];
+        for (xx, &(xmin, xmax)) in horiz.bounds.iter().enumerate() {
+            let k = &horiz.kk[xx * horiz.ksize..xx * horiz.ksize + xmax];
+            let px = &src[xmin * ch..(xmin + xmax) * ch];
+            if ch == 3 {
+                // The common case, written so the three sums stay in
+                // registers: this loop is most of the cost of shrinking
+                // a 12-megapixel photo.
+                let mut acc = [half; 3];
+                for (p, &kv) in px.chunks_exact(3).zip(k) {
+                    acc[0] = acc[0].wrapping_add(p[0] as i32 * kv);
+                    acc[1] = acc[1].wrapping_add(p[1] as i32 * kv);
+                    acc[2] = acc[2].wrapping_add(p[2] as i32 * kv);
+                }
+                dst[xx * 3..xx * 3 + 3].copy_from_slice(&acc.map(clip8));
+            } else {
+                for c in 0..ch {
+                    let mut acc = half;
+                    for (p, &kv) in px.chunks_exact(ch).zip(k) {
+                        acc = acc.wrapping_add(p[c] as i32 * kv);
                     }
-                    dst[xx * 3..xx * 3 + 3].copy_from_slice(&acc.map(clip8));
-                } else {
-                    for c in 0..ch {
-                        let mut acc = half;
-                        for (p, &kv) in px.chunks_exact(ch).zip(k) {
-                            acc = acc.wrapping_add(p[c] as i32 * kv);
-                        }
-                        dst[xx * ch + c] = clip8(acc);
-                    }
+                    dst[xx * ch + c] = clip8(acc);
                 }
             }
         }
-        current = std::borrow::Cow::Owned(U8Image::new(width, rows, ch, out));
-        if let Some(v) = vert {
-            return vertical(&current, height, &v, row0);
-        }
-        return current.into_owned();
     }
-    let v = vert.expect("need_v when !need_h");
-    vertical(&current, height, &v, 0)
+    U8Image::new(width, rows, ch, out)
 }
 
 fn vertical(img: &U8Image, height: usize, coeffs: &Coeffs, row_offset: usize) -> U8Image {
@@ -298,6 +316,33 @@ mod tests {
                 assert!(out.data.iter().all(|&v| v == 200), "{filter:?} {w}x{h}");
             }
         }
+    }
+
+    #[test]
+    fn pass_order_follows_pillow() {
+        let img = pattern(); // 53 x 41
+        let two_pass = |first: (usize, usize), w: usize, h: usize| {
+            resize(
+                &resize(&img, first.0, first.1, Filter::Bicubic),
+                w,
+                h,
+                Filter::Bicubic,
+            )
+        };
+        // The height shrinks by 30, more than twice the width's 3: vertical first.
+        assert_eq!(
+            resize(&img, 50, 11, Filter::Bicubic),
+            two_pass((53, 11), 50, 11)
+        );
+        assert_ne!(
+            resize(&img, 50, 11, Filter::Bicubic),
+            two_pass((50, 41), 50, 11)
+        );
+        // Shrinking evenly: horizontal first.
+        assert_eq!(
+            resize(&img, 20, 15, Filter::Bicubic),
+            two_pass((20, 41), 20, 15)
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use shoebox_model::{
-    resolve_model, ClipModel, DownloadEvent, Error, ResolveOptions, REQUIRED_FILES,
+    resolve_model, DownloadEvent, EmbeddingModel, Error, ResolveOptions, REQUIRED_FILES,
 };
 
 #[path = "../../../tests/support/hub.rs"]
@@ -104,7 +104,7 @@ fn downloads_into_the_hf_cache_then_works_offline() {
     );
 
     // The downloaded snapshot loads and embeds.
-    let model = ClipModel::load(&dir, &candle_core::Device::Cpu).unwrap();
+    let model = EmbeddingModel::load(&dir, &candle_core::Device::Cpu).unwrap();
     assert_eq!(model.embed_texts(&["a cat"]).unwrap()[0].len(), 48);
 
     // Second resolve: cache-first, no network even when online.

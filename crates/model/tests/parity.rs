@@ -16,45 +16,10 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
 use serde_json::Value;
-use shoebox_model::{resolve_model, ClipModel, ResolveOptions};
+use shoebox_model::{resolve_model, EmbeddingModel, ResolveOptions};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
-    dot / (na * nb)
-}
-
-/// `|a - b| / |b|` (L2). Where the inputs are identical (token ids, the
-/// reference pixel tensors) only f32 arithmetic noise separates the two sides
-/// (measured about 1e-6 on the tiny fixtures), while a wrong activation
-/// (gelu vs quick_gelu) already gives 4e-3..1e-2 on the tiny models: well
-/// inside the cosine bounds (1-cos below 1e-4), so this is the check that
-/// catches it.
-fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
-    let d: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
-        .sum();
-    let n: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
-    (d / n).sqrt()
-}
-
-/// Bound for `rel_l2` on identical inputs (see `rel_l2`).
-const MAX_REL_L2: f64 = 1e-5;
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().expect("number") as f32)
-        .collect()
-}
+mod common;
+use common::{check_rel_l2, cosine, fixtures, floats, ids};
 
 struct Report {
     min_text_cos: f64,
@@ -78,25 +43,20 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
     .expect("valid json");
     let dir = resolve_model(model_dir.to_str().unwrap(), &ResolveOptions::default())
         .expect("resolve model dir");
-    let model = ClipModel::load(&dir, &Device::Cpu).expect("load model");
+    let model = EmbeddingModel::load(&dir, &Device::Cpu).expect("load model");
 
     // Texts: token ids must be identical; embeddings close.
     let texts = expected["texts"].as_array().expect("texts");
-    let mut ids = Vec::new();
+    let mut rows = Vec::new();
     for t in texts {
         let text = t["text"].as_str().unwrap();
         let got = model.tokenize(text).unwrap();
-        let want: Vec<u32> = t["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let want = ids(&t["input_ids"]);
         assert_eq!(got, want, "token ids for {text:?}");
-        ids.push(got);
+        rows.push(got);
     }
-    let short = model.embed_token_ids_raw(&ids, 0).unwrap();
-    let padded = model.embed_token_ids_raw(&ids, 77).unwrap();
+    let short = model.embed_token_ids_raw(&rows, 0).unwrap();
+    let padded = model.embed_token_ids_raw(&rows, 77).unwrap();
     let via_text = model
         .embed_texts_raw(
             &texts
@@ -108,9 +68,7 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
     let (mut min_text_cos, mut min_padded_cos, mut max_short_vs_77) = (1f64, 1f64, 0f32);
     let mut max_rel = 0f64;
     let mut check_rel = |what: &str, got: &[f32], want: &[f32]| {
-        let r = rel_l2(got, want);
-        assert!(r <= MAX_REL_L2, "{what}: relative L2 error {r:.3e}");
-        max_rel = max_rel.max(r);
+        max_rel = max_rel.max(check_rel_l2(what, got, want));
     };
     for (i, t) in texts.iter().enumerate() {
         let want = floats(&t["embedding"]);
@@ -150,17 +108,7 @@ fn run_parity(model_dir: &Path, parity_dir: &Path, images_dir: &Path) -> Report 
     let (mut min_id_case_cos, mut id_cases) = (1f64, 0);
     if let Some(cases) = expected.get("token_id_cases").and_then(Value::as_array) {
         assert!(!cases.is_empty(), "token_id_cases is empty");
-        let rows: Vec<Vec<u32>> = cases
-            .iter()
-            .map(|c| {
-                c["input_ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_u64().unwrap() as u32)
-                    .collect()
-            })
-            .collect();
+        let rows: Vec<Vec<u32>> = cases.iter().map(|c| ids(&c["input_ids"])).collect();
         let got = model.embed_token_ids_raw(&rows, 0).unwrap();
         for (i, c) in cases.iter().enumerate() {
             let single = model.embed_token_ids_raw(&rows[i..=i], 0).unwrap();

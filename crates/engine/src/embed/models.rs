@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 use shoebox_model::{
-    resolve_model, select_device, ClipModel, DeviceChoice, DeviceInfo, ModelDir, ModelRegistry,
-    ResolveOptions,
+    resolve_model, select_device, DeviceChoice, DeviceInfo, EmbeddingModel, ModelDir,
+    ModelRegistry, ResolveOptions,
 };
 
 use crate::catalog::{Catalog, ModelRow};
@@ -11,7 +11,7 @@ use crate::error::Result;
 
 /// A model in memory, on its device, registered in the catalog.
 pub struct LoadedModel {
-    pub model: ClipModel,
+    pub model: EmbeddingModel,
     pub dir: ModelDir,
     pub row: ModelRow,
     pub device_info: DeviceInfo,
@@ -62,7 +62,7 @@ pub fn load(
 ) -> Result<LoadedModel> {
     let dir = resolve_model(spec, resolve)?;
     let (device, device_info) = select_device(device);
-    let model = ClipModel::load(&dir, &device)?;
+    let model = EmbeddingModel::load(&dir, &device)?;
     let row = catalog.upsert_model(&dir.id, spec, model.embedding_dim())?;
     Ok(LoadedModel {
         model,
