@@ -16,9 +16,20 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The committed tiny CLIP model (random weights, real architecture).
+/// The committed tiny model the tests embed with (random weights, real
+/// architecture): CLIP, or SigLIP when `SHOEBOX_TEST_FAMILY=siglip` (the
+/// test command runs the CLI tests once with each family).
 pub fn tiny_model_dir() -> PathBuf {
-    repo_root().join("tests/fixtures/models/clip-tiny")
+    let name = match std::env::var("SHOEBOX_TEST_FAMILY").as_deref() {
+        Ok("siglip") => "siglip-tiny",
+        _ => "clip-tiny",
+    };
+    repo_root().join("tests/fixtures/models").join(name)
+}
+
+/// The committed tiny SigLIP model, whatever the family under test.
+pub fn tiny_siglip_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/models/siglip-tiny")
 }
 
 pub fn cc0_dir() -> PathBuf {

@@ -22,5 +22,5 @@ pub use hub::{
     default_model_spec, resolve_model, DownloadEvent, DownloadProgress, ModelDir, ResolveOptions,
     REQUIRED_FILES,
 };
-pub use model::{Calibration, EmbeddingModel};
-pub use registry::{Family, ModelEntry, ModelRegistry, RelevancePolicy};
+pub use model::{family_of_dir, Calibration, EmbeddingModel};
+pub use registry::{is_default_spec, Family, ModelEntry, ModelRegistry, RelevancePolicy};

@@ -102,6 +102,15 @@ fn open_weights(
     }
 }
 
+/// The family a model directory's `config.json` describes, without loading
+/// the weights.
+pub fn family_of_dir(dir: &Path) -> Option<Family> {
+    match ModelConfig::from_json(&read(dir, "config.json").ok()?).ok()? {
+        ModelConfig::Clip(_) => Some(Family::ClipHf),
+        ModelConfig::Siglip(_) => Some(Family::Siglip),
+    }
+}
+
 impl EmbeddingModel {
     pub fn load(dir: &ModelDir, device: &Device) -> Result<Self> {
         let path = &dir.path;

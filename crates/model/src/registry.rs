@@ -1,5 +1,7 @@
 //! The built-in list of models that can be named instead of spelled out.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
@@ -15,7 +17,8 @@ pub enum Family {
     /// MobileCLIP in the open_clip layout (not implemented yet).
     #[serde(rename = "mobileclip-openclip")]
     MobileClipOpenClip,
-    /// SigLIP in the transformers layout (not implemented yet).
+    /// `SiglipModel` in the transformers layout (SigLIP, and the
+    /// fixed-resolution SigLIP 2 checkpoints).
     #[serde(rename = "siglip")]
     Siglip,
 }
@@ -45,8 +48,12 @@ pub struct ModelEntry {
     #[serde(default = "main_revision")]
     pub revision: String,
     pub family: Family,
+    /// The model a new library uses on a CPU.
     #[serde(default)]
     pub default: bool,
+    /// The model a new library uses where a GPU was found.
+    #[serde(default)]
+    pub default_on_gpu: bool,
     #[serde(default)]
     pub embedding_dim: Option<usize>,
     #[serde(default)]
@@ -57,6 +64,17 @@ pub struct ModelEntry {
     pub notes: String,
     #[serde(default)]
     pub relevance: RelevancePolicy,
+    /// Languages its text tower was trained on (`multilingual`, or codes).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub licence: String,
+    /// Image-tower cost per photo, as published.
+    #[serde(default)]
+    pub image_gmacs: Option<f32>,
+    /// Published text-to-image recall per language code.
+    #[serde(default)]
+    pub recall: Option<BTreeMap<String, f32>>,
 }
 
 /// How search tells relevant photos from the rest with this model's
@@ -86,6 +104,11 @@ impl Default for RelevancePolicy {
             text_floor: None,
         }
     }
+}
+
+/// The spec that means "the registry's default for this device".
+pub fn is_default_spec(spec: &str) -> bool {
+    spec.trim().eq_ignore_ascii_case("default")
 }
 
 fn main_revision() -> String {
@@ -124,12 +147,22 @@ impl ModelRegistry {
     pub fn from_json(json: &str) -> Result<Self> {
         let registry: ModelRegistry =
             serde_json::from_str(json).map_err(|e| Error::config("models.json", e))?;
-        let defaults = registry.models.iter().filter(|m| m.default).count();
-        if defaults != 1 {
-            return Err(Error::config(
-                "models.json",
-                format!("exactly one model must be the default, found {defaults}"),
-            ));
+        for (what, count) in [
+            (
+                "default",
+                registry.models.iter().filter(|m| m.default).count(),
+            ),
+            (
+                "default_on_gpu",
+                registry.models.iter().filter(|m| m.default_on_gpu).count(),
+            ),
+        ] {
+            if count != 1 {
+                return Err(Error::config(
+                    "models.json",
+                    format!("exactly one model must be '{what}', found {count}"),
+                ));
+            }
         }
         Ok(registry)
     }
@@ -145,9 +178,21 @@ impl ModelRegistry {
             .expect("validated in from_json")
     }
 
+    /// The default for the device the model will run on.
+    pub fn default_for(&self, gpu: bool) -> &ModelEntry {
+        self.models
+            .iter()
+            .find(|m| if gpu { m.default_on_gpu } else { m.default })
+            .expect("validated in from_json")
+    }
+
     /// Looks a spec up by name, alias or exact repo id (optionally with
-    /// `@revision`, which must then match too).
+    /// `@revision`, which must then match too). `default` is the CPU
+    /// default; callers that know the device use `default_for`.
     pub fn find(&self, spec: &str) -> Option<&ModelEntry> {
+        if is_default_spec(spec) {
+            return Some(self.default_model());
+        }
         if let Some(m) = self.models.iter().find(|m| m.matches(spec)) {
             return Some(m);
         }
@@ -182,14 +227,21 @@ mod tests {
     #[test]
     fn builtin_registry_parses_and_has_one_default() {
         let reg = ModelRegistry::builtin();
+        assert_eq!(reg.default_model().repo, "google/siglip2-base-patch32-256");
+        assert_eq!(reg.default_for(false).repo, reg.default_model().repo);
         assert_eq!(
-            reg.default_model().repo,
-            "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
+            reg.default_for(true).repo,
+            "google/siglip2-base-patch16-224"
         );
-        assert!(reg.models().len() >= 4);
+        assert!(reg.models().len() >= 8);
         for m in reg.models() {
             assert!(m.repo.contains('/'), "{}", m.repo);
             assert!(!m.notes.is_empty(), "{} needs a rationale", m.name);
+            assert!(
+                !m.languages.is_empty() && !m.licence.is_empty(),
+                "{}",
+                m.name
+            );
         }
     }
 
@@ -211,13 +263,16 @@ mod tests {
 
     #[test]
     fn rejects_zero_or_two_defaults() {
-        let entry =
-            |d: bool| format!(r#"{{"name":"a{d}","repo":"o/a","family":"clip-hf","default":{d}}}"#);
+        let entry = |d: bool| {
+            format!(
+                r#"{{"name":"a{d}","repo":"o/a","family":"clip-hf","default":{d},"default_on_gpu":true}}"#
+            )
+        };
         let none = format!(r#"{{"models":[{}]}}"#, entry(false));
         assert!(ModelRegistry::from_json(&none).is_err());
         let two = format!(r#"{{"models":[{},{}]}}"#, entry(true), entry(true));
         assert!(ModelRegistry::from_json(&two).is_err());
-        let bad_family = r#"{"models":[{"name":"a","repo":"o/a","family":"nope","default":true}]}"#;
+        let bad_family = r#"{"models":[{"name":"a","repo":"o/a","family":"nope","default":true,"default_on_gpu":true}]}"#;
         assert!(ModelRegistry::from_json(bad_family).is_err());
     }
 }

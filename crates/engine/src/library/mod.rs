@@ -501,6 +501,7 @@ impl Library {
 fn with_model_relevance(model: &LoadedModel, opts: &SearchOptions) -> SearchOptions {
     SearchOptions {
         relevance: ModelRegistry::builtin().relevance_for(&model.row.key),
+        calibration: model.model.calibration(),
         ..opts.clone()
     }
 }

@@ -14,7 +14,7 @@ pub use index::{Predicate, Scored, VectorIndex};
 use crate::catalog::Catalog;
 use crate::error::{EngineError, Result};
 use quant::dot_f32;
-pub use shoebox_model::RelevancePolicy;
+pub use shoebox_model::{Calibration, RelevancePolicy};
 
 /// How much of each negative concept is subtracted from the query.
 const NEGATIVE_WEIGHT: f32 = 0.5;
@@ -56,6 +56,9 @@ pub struct SearchOptions {
     /// The model's cut-off rule (`Library::search` fills it in from the
     /// model registry).
     pub relevance: RelevancePolicy,
+    /// The model's own probability scale (SigLIP), which bounds the
+    /// cut-off of a text query (`calibrated_text_cutoff`).
+    pub calibration: Option<Calibration>,
 }
 
 impl Default for SearchOptions {
@@ -67,6 +70,7 @@ impl Default for SearchOptions {
             all: false,
             min_score: None,
             relevance: RelevancePolicy::default(),
+            calibration: None,
         }
     }
 }
@@ -167,6 +171,23 @@ fn score_stats(sample: &mut [f32]) -> (f32, f32) {
     (med, 1.4826 * median(&mut dev))
 }
 
+/// A text match the model itself calls likely (SigLIP's sigmoid
+/// probability) is always shown...
+pub const SURE_TEXT_PROBABILITY: f32 = 0.5;
+/// ...and one it calls this unlikely never is, however it ranks in the
+/// library: a query that matches nothing finds nothing.
+pub const MIN_TEXT_PROBABILITY: f32 = 0.001;
+
+/// The cut-off of a text-only query with a calibrated model: the adaptive
+/// cut-off, raised to the cosine of `MIN_TEXT_PROBABILITY` and lowered to
+/// that of `SURE_TEXT_PROBABILITY`. The probabilities are the model's own,
+/// so the rule carries over to real weights without fitting.
+pub fn calibrated_text_cutoff(cal: Calibration, adaptive: f32) -> f32 {
+    adaptive
+        .max(cal.cosine_at(MIN_TEXT_PROBABILITY))
+        .min(cal.cosine_at(SURE_TEXT_PROBABILITY))
+}
+
 /// Photos scored to estimate a query's score distribution.
 const STATS_SAMPLE: usize = 20_000;
 /// Fewer filtered photos than this in the sample (a narrow filter on a
@@ -199,10 +220,15 @@ pub fn execute(
             None
         } else {
             let adaptive = median + opts.relevance.z * spread;
-            let floor = match (&vectors.text, opts.relevance.text_floor) {
+            let mut floor = match (&vectors.text, opts.relevance.text_floor) {
                 (Some(_), Some(floor)) => adaptive.max(floor),
                 _ => adaptive,
             };
+            let text_only =
+                vectors.text.is_some() && vectors.like.is_none() && vectors.negative.is_empty();
+            if let (Some(cal), true) = (opts.calibration, text_only) {
+                floor = calibrated_text_cutoff(cal, floor);
+            }
             Some(opts.min_score.unwrap_or(floor))
         };
         Cutoff {

@@ -252,7 +252,8 @@ pub fn run_retag(
             })
             .collect(),
         calibration.rule,
-    );
+    )
+    .with_calibration(encoder.calibration());
 
     // Photos.
     let only_unscored = changed == 0 && removed.is_empty();

@@ -21,6 +21,12 @@ const PROMPT_BATCH: usize = 64;
 /// test's deterministic encoder.
 pub trait TextEncoder {
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+
+    /// The model's own probability scale (SigLIP), which decides tags
+    /// instead of the library-relative rule.
+    fn calibration(&self) -> Option<shoebox_model::Calibration> {
+        None
+    }
 }
 
 /// The cache key of concept `i`'s text prototype: a hash of its prompts

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use shoebox_model::Calibration;
 
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -237,15 +238,41 @@ pub struct Assigned {
     pub implied: bool,
 }
 
+/// A tag a calibrated model (SigLIP) gives a photo: its own probability
+/// that the concept's text matches the photo is at least this.
+pub const TAG_PROBABILITY: f32 = 0.5;
+
 /// Scores photos against a fixed set of concepts.
 pub struct Scorer {
     concepts: Vec<ScoredConcept>,
     rule: Rule,
+    calibration: Option<Calibration>,
 }
 
 impl Scorer {
     pub fn new(concepts: Vec<ScoredConcept>, rule: Rule) -> Self {
-        Scorer { concepts, rule }
+        Scorer {
+            concepts,
+            rule,
+            calibration: None,
+        }
+    }
+
+    /// Decide with the model's own probabilities: a concept passes when
+    /// `calibration.probability(cos) >= TAG_PROBABILITY`, and the floor,
+    /// margin, z and fitted thresholds (fitted to CLIP scores) do not
+    /// apply. The cap on tags per photo and the hierarchy still do.
+    pub fn with_calibration(mut self, calibration: Option<Calibration>) -> Self {
+        self.calibration = calibration;
+        self
+    }
+
+    /// The order in which a photo's passing concepts are kept.
+    fn rank(&self, k: usize, s: f32) -> f32 {
+        match self.calibration {
+            Some(_) => s,
+            None => self.z(k, s),
+        }
     }
 
     pub fn concepts(&self) -> &[ScoredConcept] {
@@ -276,7 +303,13 @@ impl Scorer {
     /// median concept score.
     fn passes(&self, k: usize, s: f32, photo_median: f32) -> bool {
         let c = &self.concepts[k];
-        if c.group || s.is_nan() || s < self.rule.floor {
+        if c.group || s.is_nan() {
+            return false;
+        }
+        if let Some(cal) = self.calibration {
+            return cal.probability(s) >= TAG_PROBABILITY;
+        }
+        if s < self.rule.floor {
             return false;
         }
         if s - photo_median < self.rule.margin {
@@ -322,7 +355,7 @@ impl Scorer {
             .filter(|&(k, &s)| !rejected.contains(&k) && self.passes(k, s, photo_median))
             .map(|(k, &s)| (k, s))
             .collect();
-        own.sort_by(|a, b| self.z(b.0, b.1).total_cmp(&self.z(a.0, a.1)));
+        own.sort_by(|a, b| self.rank(b.0, b.1).total_cmp(&self.rank(a.0, a.1)));
         own.truncate(self.rule.max_tags);
         let mut out: Vec<Assigned> = own
             .iter()
