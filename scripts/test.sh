@@ -22,11 +22,18 @@ npm --prefix ui test
 npm --prefix ui run build
 
 cargo test --workspace --locked
+# The CLI tests again with the SigLIP family's tiny model (the default family
+# of a new library): search, tags, duplicates and `serve` end to end.
+SHOEBOX_TEST_FAMILY=siglip cargo test -p shoebox-cli --locked --test shell
 
 # The real UI in a real browser on the real engine: `shoebox serve` on a
 # library built from the cc0 fixtures, driven by playwright-core in Debian's
 # Chromium; screenshots in target/ui-e2e/.
 SHOEBOX_BIN="${CARGO_TARGET_DIR:-target}/debug/shoebox" node ui/scripts/e2e-serve.mjs target/ui-e2e
+# The same walk with the SigLIP family.
+SHOEBOX_BIN="${CARGO_TARGET_DIR:-target}/debug/shoebox" \
+  SHOEBOX_TEST_MODEL="$PWD/tests/fixtures/models/siglip-tiny" \
+  node ui/scripts/e2e-serve.mjs target/ui-e2e-siglip
 
 # The desktop app end to end (tauri-driver + WebKitWebDriver under Xvfb):
 # open, search, open a photo, live arrival, window state; about a minute on

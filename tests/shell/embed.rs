@@ -34,7 +34,13 @@ fn floats(v: &Value) -> Vec<f64> {
 }
 
 fn expected() -> Value {
-    let path = repo_root().join("tests/fixtures/parity/clip-tiny/expected.json");
+    // The parity fixture of the family under test (SHOEBOX_TEST_FAMILY).
+    let name = tiny_model();
+    let name = name.file_name().unwrap();
+    let path = repo_root()
+        .join("tests/fixtures/parity")
+        .join(name)
+        .join("expected.json");
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 

@@ -720,21 +720,25 @@ fn duplicates_resolve_to_the_trash_then_keep_all() {
         .unwrap()
         .iter()
         .any(|g| g["id"] == eid));
-    // "Not duplicates" on what is left (the tiny model's similar shots).
+    // "Not duplicates" on what is left (the tiny CLIP model's similar
+    // shots; the random-weight SigLIP puts these photos below the 0.90
+    // similar-shot cosine, so under it there is nothing left to decide).
     let rest = served.ok("dupes", json!({}));
-    let other = rest["groups"]
-        .as_array()
-        .unwrap()
-        .first()
-        .unwrap_or_else(|| panic!("another group: {rest}"))
-        .clone();
-    let d = served.ok("dupes_not_duplicates", json!({"group": other["id"]}));
-    assert!(d["decision"].is_string());
-    assert!(served.ok("dupes", json!({}))["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|g| g["id"] != other["id"]));
+    match rest["groups"].as_array().unwrap().first().cloned() {
+        Some(other) => {
+            let d = served.ok("dupes_not_duplicates", json!({"group": other["id"]}));
+            assert!(d["decision"].is_string());
+            assert!(served.ok("dupes", json!({}))["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|g| g["id"] != other["id"]));
+        }
+        None => assert!(
+            tiny_model().ends_with("siglip-tiny"),
+            "another group: {rest}"
+        ),
+    }
     served.fails("dupes", json!({"tier": "fuzzy"}), "invalid", 422);
     served.fails(
         "dupes_resolve_all",
