@@ -154,7 +154,13 @@ impl ApiState {
     /// a missing model is `no_model`, and `model_download` fetches it).
     pub(crate) fn model(&self, library: &Library) -> Result<Arc<LoadedModel>, ApiError> {
         let mut slot = self.inner.model.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(m) = slot.as_ref() {
+        // A model switch may have completed in the background since.
+        let fixed = self.inner.opts.model.is_some();
+        let active = library.catalog().active_model()?.map(|m| m.id);
+        if let Some(m) = slot
+            .as_ref()
+            .filter(|m| fixed || active.is_none_or(|a| a == m.row.id))
+        {
             return Ok(Arc::clone(m));
         }
         // Share the live engine's copy of the model (one in memory); when

@@ -137,6 +137,12 @@ pub fn status(
         ),
         None => say!("Embedded: none yet (`shoebox embed`)"),
     }
+    if let Some(next) = &counts.switching_to {
+        say!(
+            "Switching to {next}: {} photos to go (search uses the current model until then)",
+            counts.switch_remaining
+        );
+    }
     say!("Errors:   {}", counts.errors);
     if counts.unsupported > 0 {
         say!(

@@ -28,3 +28,15 @@ pub(crate) fn load_model(
     bar.finish();
     Ok(model?)
 }
+
+/// The model `shoebox embed` works on: `--model`, else the next model while
+/// a switch is under way, else the library's.
+pub(crate) fn load_embedding_model(
+    library: &Library,
+    cli: &Cli,
+) -> Result<shoebox_engine::embed::LoadedModel> {
+    let (opts, bar) = resolve_with_progress(cli.json);
+    let model = library.load_embedding_model(cli.model.as_deref(), cli.device, &opts);
+    bar.finish();
+    Ok(model?)
+}

@@ -12,7 +12,7 @@ use shoebox_engine::model::ResolveOptions;
 use shoebox_engine::tags::RetagReport;
 use shoebox_engine::Library;
 
-use crate::loading::{load_model, resolve_with_progress};
+use crate::loading::{load_embedding_model, load_model, resolve_with_progress};
 use crate::output::print_json;
 use crate::{cancel_on_ctrl_c, progress, Cli};
 
@@ -44,7 +44,7 @@ pub(crate) enum ModelCommand {
 }
 
 pub(crate) fn embed(library: &Library, cli: &Cli, args: &EmbedArgs) -> Result<()> {
-    let model = load_model(library, cli, None)?;
+    let model = load_embedding_model(library, cli)?;
     let embed_bar = progress::EmbedBar::new(cli.json);
     let tag_bar = progress::TagBar::new(cli.json);
     let opts = EmbedOptions {

@@ -98,3 +98,88 @@ fn siglip_searches_tags_and_finds_similar_photos() {
     let similar = lib.similar(&model, best, &all).unwrap();
     assert_eq!(similar.results.len(), photos_n - 1);
 }
+
+/// Switching from CLIP to SigLIP: search keeps answering with CLIP's
+/// vectors while SigLIP embeds, and SigLIP takes over when it has them all.
+#[test]
+fn switching_models_keeps_search_until_the_new_vectors_are_complete() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photos = tmp.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    for src in cc0_images() {
+        std::fs::copy(&src, photos.join(src.file_name().unwrap())).unwrap();
+    }
+    let lib = Library::open(&tmp.path().join("library")).unwrap();
+    lib.add_folder(&photos).unwrap();
+    lib.scan(&ScanOptions::default(), &|_| {}).unwrap();
+    let n = cc0_images().len();
+    let clip_dir = repo_root().join("tests/fixtures/models/clip-tiny");
+    let clip = lib
+        .use_model(
+            clip_dir.to_str().unwrap(),
+            DeviceChoice::Cpu,
+            &library::offline(),
+        )
+        .unwrap();
+    lib.embed(&clip, &EmbedOptions::default(), &|_| {}).unwrap();
+    let all = SearchOptions {
+        all: true,
+        limit: 100,
+        ..Default::default()
+    };
+    let before = lib.search(&clip, "a cat", &all).unwrap();
+    assert_eq!(before.results.len(), n);
+
+    // Choosing SigLIP makes it the next model; CLIP stays in effect.
+    let siglip = lib
+        .use_model(
+            tiny_siglip_dir().to_str().unwrap(),
+            DeviceChoice::Cpu,
+            &library::offline(),
+        )
+        .unwrap();
+    let status = lib.status().unwrap();
+    assert_eq!(status.model.as_deref(), Some(clip.row.key.as_str()));
+    assert_eq!(
+        status.switching_to.as_deref(),
+        Some(siglip.row.key.as_str())
+    );
+    assert_eq!(status.switch_remaining, n as i64);
+    let slot = lib
+        .model_slot(None, DeviceChoice::Cpu, library::offline())
+        .unwrap()
+        .unwrap();
+    assert_eq!(slot.get().unwrap().row.id, clip.row.id);
+    assert_eq!(slot.embed_target().unwrap().row.id, siglip.row.id);
+
+    // Half way through the re-embed, search still answers fully with CLIP.
+    let half = EmbedOptions {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let target = lib
+        .load_embedding_model(None, DeviceChoice::Cpu, &library::offline())
+        .unwrap();
+    assert_eq!(target.row.id, siglip.row.id);
+    lib.embed(&target, &half, &|_| {}).unwrap();
+    let in_effect = lib
+        .load_model(None, DeviceChoice::Cpu, &library::offline())
+        .unwrap();
+    assert_eq!(in_effect.row.id, clip.row.id);
+    let during = lib.search(&in_effect, "a cat", &all).unwrap();
+    assert_eq!(during.results.len(), n);
+    assert_eq!(lib.status().unwrap().switch_remaining, n as i64 - 2);
+
+    // The rest: SigLIP takes over, with its own cut-off and tags.
+    lib.embed(&target, &EmbedOptions::default(), &|_| {})
+        .unwrap();
+    let status = lib.status().unwrap();
+    assert_eq!(status.model.as_deref(), Some(siglip.row.key.as_str()));
+    assert_eq!(status.switching_to, None);
+    assert_eq!(slot.get().unwrap().row.id, siglip.row.id);
+    let after = lib
+        .load_model(None, DeviceChoice::Cpu, &library::offline())
+        .unwrap();
+    assert_eq!(after.model.family(), Family::Siglip);
+    assert_eq!(lib.search(&after, "a cat", &all).unwrap().results.len(), n);
+}

@@ -26,6 +26,7 @@ pub struct EmbedTask {
 }
 
 const ACTIVE_MODEL: &str = "active_model";
+const NEXT_MODEL: &str = "next_model";
 
 /// Photos that have a readable file in an online folder.
 const VISIBLE_PHOTO: &str = "EXISTS (SELECT 1 FROM files f JOIN roots r ON r.id = f.root_id
@@ -104,6 +105,30 @@ impl Catalog {
                 model_row,
             )
             .optional()?)
+    }
+
+    /// The model being embedded to replace the active one (`embed::switch`).
+    pub fn next_model(&self) -> Result<Option<ModelRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT m.id, m.key, m.spec, m.dim FROM settings s
+                 JOIN models m ON CAST(s.value AS INTEGER) = m.id WHERE s.key = ?1",
+                [NEXT_MODEL],
+                model_row,
+            )
+            .optional()?)
+    }
+
+    pub fn set_next_model(&self, model_id: Option<i64>) -> Result<()> {
+        match model_id {
+            Some(id) => self.set_setting(NEXT_MODEL, &id.to_string()),
+            None => {
+                self.conn
+                    .execute("DELETE FROM settings WHERE key = ?1", [NEXT_MODEL])?;
+                Ok(())
+            }
+        }
     }
 
     pub fn set_active_model(&self, model_id: i64) -> Result<()> {

@@ -31,6 +31,11 @@ pub struct StatusCounts {
     pub pending_embeddings: i64,
     /// The active model's key, once one was chosen or used.
     pub model: Option<String>,
+    /// The model being embedded to replace `model` (`embed::switch`);
+    /// search keeps using `model` until it has no photos left.
+    pub switching_to: Option<String>,
+    /// Photos the next model has still to embed.
+    pub switch_remaining: i64,
     pub folders: i64,
     pub offline_folders: i64,
 }
@@ -80,6 +85,7 @@ impl Catalog {
     pub fn status_counts(&self) -> Result<StatusCounts> {
         let c = &self.conn;
         let model = self.active_model()?;
+        let next = self.next_model()?;
         let model_id = model.as_ref().map_or(-1, |m| m.id);
         let one = |sql: &str| -> Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
         let for_model =
@@ -118,6 +124,11 @@ impl Catalog {
                     WHERE f.photo_id = e.photo_id AND f.status = 'ok' AND r.online = 1)",
             )?,
             pending_embeddings: self.count_pending_embeddings(model.as_ref().map(|m| m.id))?,
+            switching_to: next.as_ref().map(|n| n.key.clone()),
+            switch_remaining: match &next {
+                Some(n) => self.count_pending_embeddings(Some(n.id))?,
+                None => 0,
+            },
             model: model.map(|m| m.key),
             folders: one("SELECT COUNT(*) FROM roots")?,
             offline_folders: one("SELECT COUNT(*) FROM roots WHERE online = 0")?,

@@ -3,6 +3,7 @@
 
 mod job;
 pub mod models;
+pub mod switch;
 
 pub use job::{run_embed_job, EmbedOptions, EmbedProgress, EmbedReport};
 pub use models::{LoadedModel, ModelStatus};

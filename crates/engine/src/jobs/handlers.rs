@@ -2,7 +2,7 @@
 //! (`ingest`), embeddings (`embed`) and re-tagging (`tags`); duplicate
 //! grouping (`dupes`) lives in `jobs::dupes`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -172,45 +172,116 @@ impl JobHandler for IngestHandler {
 }
 
 type Loader = Box<dyn FnMut() -> Result<LoadedModel> + Send>;
+type SpecLoader = Box<dyn FnMut(&Catalog, &str) -> Result<LoadedModel> + Send>;
 
-/// The model the embed and tags jobs share, loaded on first use. When it
-/// cannot be loaded (no weights on this machine), their jobs fail with the
-/// reason, are retried a few times, and then wait as `failed` in `status`.
+/// Where a slot's models come from.
+enum Source {
+    /// One model for every use (`--model`, or built loaded).
+    Fixed(Loader),
+    /// The library's models as the catalog names them: the active one for
+    /// tags and search, the next one (`embed::switch`) for embedding.
+    Library { catalog: PathBuf, load: SpecLoader },
+}
+
+/// The models the embed and tags jobs share, loaded on first use and again
+/// when the library's model changes (a switch completing). When one cannot
+/// be loaded (no weights on this machine), their jobs fail with the reason,
+/// are retried a few times, and then wait as `failed` in `status`.
 pub struct ModelSlot {
-    loader: Mutex<Loader>,
-    loaded: Mutex<Option<Arc<LoadedModel>>>,
+    source: Mutex<Source>,
+    /// At most the active and the next model.
+    loaded: Mutex<Vec<Arc<LoadedModel>>>,
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Active,
+    EmbedTarget,
 }
 
 impl ModelSlot {
     pub fn new(loader: impl FnMut() -> Result<LoadedModel> + Send + 'static) -> Arc<Self> {
-        Arc::new(ModelSlot {
-            loader: Mutex::new(Box::new(loader)),
-            loaded: Mutex::new(None),
-        })
+        Self::with(Source::Fixed(Box::new(loader)), Vec::new())
+    }
+
+    /// Follows the library's active and next model.
+    pub fn following(
+        catalog: PathBuf,
+        load: impl FnMut(&Catalog, &str) -> Result<LoadedModel> + Send + 'static,
+    ) -> Arc<Self> {
+        Self::with(
+            Source::Library {
+                catalog,
+                load: Box::new(load),
+            },
+            Vec::new(),
+        )
     }
 
     /// An already loaded model.
     pub fn ready(model: LoadedModel) -> Arc<Self> {
+        let never = || {
+            Err(EngineError::Invalid(
+                "the model slot was built loaded".into(),
+            ))
+        };
+        Self::with(Source::Fixed(Box::new(never)), vec![Arc::new(model)])
+    }
+
+    fn with(source: Source, loaded: Vec<Arc<LoadedModel>>) -> Arc<Self> {
         Arc::new(ModelSlot {
-            loader: Mutex::new(Box::new(|| {
-                Err(EngineError::Invalid(
-                    "the model slot was built loaded".into(),
-                ))
-            })),
-            loaded: Mutex::new(Some(Arc::new(model))),
+            source: Mutex::new(source),
+            loaded: Mutex::new(loaded),
         })
     }
 
+    /// The library's active model: what tags and search use.
     pub fn get(&self) -> Result<Arc<LoadedModel>> {
+        self.model_for(Role::Active)
+    }
+
+    /// The model the embedding job works on: the next model while a switch
+    /// is under way, else the active one.
+    pub fn embed_target(&self) -> Result<Arc<LoadedModel>> {
+        self.model_for(Role::EmbedTarget)
+    }
+
+    fn model_for(&self, role: Role) -> Result<Arc<LoadedModel>> {
+        let mut source = self.source.lock().expect("not poisoned");
         let mut loaded = self.loaded.lock().expect("not poisoned");
-        if let Some(m) = loaded.as_ref() {
-            return Ok(Arc::clone(m));
+        let unavailable =
+            |e: EngineError| EngineError::Invalid(format!("the model is not available: {e}"));
+        match &mut *source {
+            Source::Fixed(loader) => {
+                if let Some(m) = loaded.first() {
+                    return Ok(Arc::clone(m));
+                }
+                let model = Arc::new(loader().map_err(unavailable)?);
+                loaded.push(Arc::clone(&model));
+                Ok(model)
+            }
+            Source::Library { catalog, load } => {
+                let catalog = Catalog::open(catalog)?;
+                let active = catalog.active_model()?;
+                let wanted = match role {
+                    Role::Active => active.clone(),
+                    Role::EmbedTarget => crate::embed::switch::target(&catalog)?,
+                }
+                .ok_or_else(|| EngineError::Invalid("no model chosen yet".into()))?;
+                let next = catalog.next_model()?;
+                // Models neither active nor next are dropped (memory).
+                loaded.retain(|m| {
+                    Some(m.row.id) == active.as_ref().map(|a| a.id)
+                        || Some(m.row.id) == next.as_ref().map(|n| n.id)
+                });
+                if let Some(m) = loaded.iter().find(|m| m.row.id == wanted.id) {
+                    return Ok(Arc::clone(m));
+                }
+                let model = Arc::new(load(&catalog, &wanted.spec).map_err(unavailable)?);
+                loaded.push(Arc::clone(&model));
+                Ok(model)
+            }
         }
-        let model = (self.loader.lock().expect("not poisoned"))()
-            .map_err(|e| EngineError::Invalid(format!("the model is not available: {e}")))?;
-        let model = Arc::new(model);
-        *loaded = Some(Arc::clone(&model));
-        Ok(model)
     }
 }
 
@@ -236,13 +307,15 @@ impl JobHandler for EmbedHandler {
     }
 
     fn remaining(&mut self, catalog: &Catalog) -> Result<u64> {
-        let model = catalog.active_model()?.map(|m| m.id);
+        let model = crate::embed::switch::target(catalog)?.map(|m| m.id);
         Ok(catalog.count_pending_embeddings(model)?.max(0) as u64)
     }
 
     fn step(&mut self, cx: &JobContext) -> Result<Step> {
-        let model = self.model.get()?;
-        cx.catalog.set_active_model(model.row.id)?;
+        let model = self.model.embed_target()?;
+        if crate::embed::switch::target(cx.catalog)?.is_none() {
+            crate::embed::switch::choose(cx.catalog, model.row.id)?;
+        }
         let only = photo_list(&cx.job.key);
         let opts = EmbedOptions {
             batch_size: self.batch_size,
@@ -253,6 +326,12 @@ impl JobHandler for EmbedHandler {
             only: only.clone(),
         };
         let report = run_embed_job(cx.catalog.path(), &model, &opts, &|_| {})?;
+        if crate::embed::switch::promote_if_complete(cx.catalog)? {
+            (cx.events)(&LiveEvent::Changed {
+                what: super::Change::Models,
+                ids: None,
+            });
+        }
         let items = report.embedded + report.failed;
         Ok(if only.is_none() && items > 0 && report.remaining > 0 {
             Step::More { items }

@@ -132,12 +132,16 @@ impl Library {
         if explicit.is_none() && self.catalog().active_model()?.is_none() {
             return Ok(None);
         }
-        let spec = self.model_spec(explicit)?;
         let device = self.device_choice(device);
         let path = self.catalog().path().to_path_buf();
-        Ok(Some(ModelSlot::new(move || {
-            let catalog = Catalog::open(&path)?;
-            crate::embed::models::load(&catalog, &spec, device, &resolve)
+        if let Some(spec) = explicit.map(str::to_string) {
+            return Ok(Some(ModelSlot::new(move || {
+                let catalog = Catalog::open(&path)?;
+                crate::embed::models::load(&catalog, &spec, device, &resolve)
+            })));
+        }
+        Ok(Some(ModelSlot::following(path, move |catalog, spec| {
+            crate::embed::models::load(catalog, spec, device, &resolve)
         })))
     }
 }

@@ -316,7 +316,8 @@ impl Library {
     }
 
     /// Makes `spec` the library's model: downloads it if needed, checks
-    /// that it loads, and records it as active.
+    /// that it loads, and records it as active, or as the next model while
+    /// it embeds the photos the active one has (`embed::switch`).
     pub fn use_model(
         &self,
         spec: &str,
@@ -324,7 +325,7 @@ impl Library {
         resolve: &ResolveOptions,
     ) -> Result<LoadedModel> {
         let loaded = embed::models::load(&self.catalog, spec, self.device_choice(device), resolve)?;
-        self.catalog.set_active_model(loaded.row.id)?;
+        embed::switch::choose(&self.catalog, loaded.row.id)?;
         self.emit_changed(Change::Models, None);
         Ok(loaded)
     }
@@ -334,17 +335,48 @@ impl Library {
     }
 
     /// Runs (or continues) the embedding job for `model`, which becomes the
-    /// library's active model.
+    /// library's model (at once, or when it has embedded every photo: see
+    /// `embed::switch`).
     pub fn embed(
         &self,
         model: &LoadedModel,
         opts: &EmbedOptions,
         on_progress: &(dyn Fn(&EmbedProgress) + Sync),
     ) -> Result<EmbedReport> {
-        self.catalog.set_active_model(model.row.id)?;
+        let known = [self.catalog.active_model()?, self.catalog.next_model()?];
+        if !known.iter().flatten().any(|m| m.id == model.row.id) {
+            embed::switch::choose(&self.catalog, model.row.id)?;
+        }
         let report = embed::run_embed_job(self.catalog.path(), model, opts, on_progress)?;
+        if embed::switch::promote_if_complete(&self.catalog)? {
+            self.emit_changed(Change::Models, None);
+        }
         self.catalog.trim_change_log()?;
         Ok(report)
+    }
+
+    /// The model the embedding job works on: `explicit`, else the next
+    /// model while a switch is under way, else the one in effect.
+    pub fn load_embedding_model(
+        &self,
+        explicit: Option<&str>,
+        device: DeviceChoice,
+        resolve: &ResolveOptions,
+    ) -> Result<LoadedModel> {
+        match (explicit, self.catalog.next_model()?) {
+            (None, Some(next)) => embed::models::load(
+                &self.catalog,
+                &next.spec,
+                self.device_choice(device),
+                resolve,
+            ),
+            _ => self.load_model(explicit, device, resolve),
+        }
+    }
+
+    /// The model switch under way, if any.
+    pub fn model_switch(&self) -> Result<Option<embed::switch::ModelSwitch>> {
+        embed::switch::status(&self.catalog)
     }
 
     /// Embeds what lacks a vector, then (unless `tag` is off or the run was

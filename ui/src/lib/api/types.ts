@@ -50,6 +50,9 @@ export interface Status {
   embedded: number;
   pending_embeddings: number;
   model: string | null;
+  /** The model being embedded to replace `model` (search keeps `model` until it is done). */
+  switching_to?: string | null;
+  switch_remaining?: number;
   folders: number;
   offline_folders: number;
   roots: Folder[];
