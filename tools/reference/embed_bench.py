@@ -71,10 +71,10 @@ def bench_images(model, processor, files: list[Path], batch_size: int, min_image
     }
 
 
-def bench_text(model, tokenizer, text: str, repeats: int) -> dict:
+def bench_text(model, tokenizer, text: str, repeats: int, text_kwargs: dict) -> dict:
     def once():
         t0 = time.perf_counter()
-        ids = tokenizer([text], truncation=True, max_length=77, return_tensors="pt")["input_ids"]
+        ids = tokenizer([text], return_tensors="pt", **text_kwargs)["input_ids"]
         t1 = time.perf_counter()
         with torch.inference_mode():
             model.get_text_features(input_ids=ids).pooler_output
@@ -127,8 +127,8 @@ def main() -> int:
         "image": [bench_images(model, processor, files, int(bs), args.min_images, args.warmup)
                   for bs in args.batch_sizes.split(",")],
         "text": {
-            "short_5_words": bench_text(model, processor.tokenizer, SHORT_QUERY, args.text_repeats),
-            "long_77_tokens": bench_text(model, processor.tokenizer, LONG_QUERY, args.text_repeats),
+            "short_5_words": bench_text(model, processor.tokenizer, SHORT_QUERY, args.text_repeats, processor.text_kwargs),
+            "long_77_tokens": bench_text(model, processor.tokenizer, LONG_QUERY, args.text_repeats, processor.text_kwargs),
         },
     }
     out = json.dumps(result, indent=1)

@@ -526,18 +526,25 @@ def image_entries(model, processor, descriptions: dict[str, str]):
     return entries, embs, pixels
 
 
-def generate(config_key: str, out: Path | None) -> None:
-    spec = CONFIGS[config_key]
-    t0 = time.perf_counter()
-    torch.use_deterministic_algorithms(True)
-    descriptions = write_parity_images()
-
+def output_dirs(spec: dict, out: Path | None) -> tuple[Path, Path]:
+    """(model dir, parity dir): the committed fixture paths, or `out` (default: the spec's
+    default_out) with model/ and parity/ inside. The parity dir is created."""
     if "model_dir" in spec and out is None:
         model_dir, parity_dir = spec["model_dir"], spec["parity_dir"]
     else:
         root = out if out is not None else spec["default_out"]
         model_dir, parity_dir = root / "model", root / "parity"
     parity_dir.mkdir(parents=True, exist_ok=True)
+    return model_dir, parity_dir
+
+
+def generate(config_key: str, out: Path | None) -> None:
+    spec = CONFIGS[config_key]
+    t0 = time.perf_counter()
+    torch.use_deterministic_algorithms(True)
+    descriptions = write_parity_images()
+
+    model_dir, parity_dir = output_dirs(spec, out)
 
     save_model_dir(spec, model_dir)
     t_model = time.perf_counter()

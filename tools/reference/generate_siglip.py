@@ -44,7 +44,8 @@ from transformers.models.siglip.image_processing_pil_siglip import SiglipImagePr
 from transformers.models.siglip2.tokenization_siglip2 import Siglip2Tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import IMAGES_DIR, REPO, TEXTS, cosine_stats, f32, f32list, write_parity_images  # noqa: E402
+from generate import (IMAGES_DIR, REPO, TEXTS, cosine_stats, f32, f32list, output_dirs,  # noqa: E402
+                      write_parity_images)
 
 MAX_LEN = 64
 SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>", "<mask>"]  # ids 0..4, as in Gemma
@@ -244,12 +245,7 @@ def generate(key: str, out: Path | None) -> None:
     t0 = time.perf_counter()
     torch.use_deterministic_algorithms(True)
     descriptions = write_parity_images()
-    if "model_dir" in spec and out is None:
-        model_dir, parity_dir = spec["model_dir"], spec["parity_dir"]
-    else:
-        root = out if out is not None else spec["default_out"]
-        model_dir, parity_dir = root / "model", root / "parity"
-    parity_dir.mkdir(parents=True, exist_ok=True)
+    model_dir, parity_dir = output_dirs(spec, out)
     save_model_dir(spec, model_dir)
     model, processor, tokenizer = load_reference(model_dir)
     raw = Tokenizer.from_file(str(model_dir / "tokenizer.json"))

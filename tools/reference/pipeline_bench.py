@@ -115,10 +115,10 @@ def bench_model_only(model, pixel_values: torch.Tensor, batch_size: int, repeats
             "ms_per_image": 1e3 * best / n}
 
 
-def bench_text(model, tokenizer, text: str, repeats: int) -> dict:
+def bench_text(model, tokenizer, text: str, repeats: int, text_kwargs: dict) -> dict:
     def once():
         t0 = time.perf_counter()
-        ids = tokenizer([text], truncation=True, max_length=77, return_tensors="pt")["input_ids"]
+        ids = tokenizer([text], return_tensors="pt", **text_kwargs)["input_ids"]
         t1 = time.perf_counter()
         with torch.no_grad():
             features(model.get_text_features(input_ids=ids))
@@ -181,8 +181,8 @@ def main() -> int:
         print(f"pytorch model only batch {bs}: {r['images_per_s']:.2f} images/s", file=sys.stderr)
 
     text = {
-        "short": bench_text(model, processor.tokenizer, args.short_query, args.text_repeats),
-        "long": bench_text(model, processor.tokenizer, args.long_query, args.text_repeats),
+        "short": bench_text(model, processor.tokenizer, args.short_query, args.text_repeats, processor.text_kwargs),
+        "long": bench_text(model, processor.tokenizer, args.long_query, args.text_repeats, processor.text_kwargs),
     }
 
     result = {

@@ -10,15 +10,12 @@ use candle_core::{Device, IndexOp, Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
 use crate::config::{ClipConfig, TextConfig, VisionConfig};
-use crate::layers::{layer_norm, linear, patchify, Encoder, Linear};
-use crate::weights::{MappedSafetensors, TokenTable};
+use crate::layers::{layer_norm, linear, patchify, Encoder, Linear, TextTrunk};
+use crate::weights::MappedSafetensors;
 use crate::Result;
 
 pub struct TextTower {
-    tokens: TokenTable,
-    position_embedding: Tensor,
-    encoder: Encoder,
-    final_ln: LayerNorm,
+    trunk: TextTrunk,
     projection: Linear,
     config: TextConfig,
 }
@@ -31,15 +28,10 @@ impl TextTower {
         c: &TextConfig,
         proj_dim: usize,
     ) -> Result<Self> {
-        let d = c.tower.hidden_size;
-        let emb = vb.pp("embeddings");
+        let (vocab, positions) = (c.vocab_size, c.max_position_embeddings);
         Ok(Self {
-            tokens: TokenTable::load(&emb.pp("token_embedding"), mapped, c.vocab_size, d)?,
-            position_embedding: emb
-                .get((c.max_position_embeddings, d), "position_embedding.weight")?,
-            encoder: Encoder::new(vb.pp("encoder"), &c.tower)?,
-            final_ln: layer_norm(vb.pp("final_layer_norm"), d, c.tower.layer_norm_eps)?,
-            projection: linear(proj_vb, d, proj_dim, false)?,
+            trunk: TextTrunk::new(&vb, mapped, vocab, positions, &c.tower)?,
+            projection: linear(proj_vb, c.tower.hidden_size, proj_dim, false)?,
             config: c.clone(),
         })
     }
@@ -60,21 +52,8 @@ impl TextTower {
     /// Projected (unnormalised) embeddings for rows of equal length `seq`,
     /// pooled at `pool[b]`.
     pub fn forward(&self, ids: &[u32], batch: usize, seq: usize, pool: &[usize]) -> Result<Tensor> {
-        let device = self.position_embedding.device();
-        let d = self.config.tower.hidden_size;
-        let tok = self.tokens.lookup(ids, device)?.reshape((batch, seq, d))?;
-        let pos = self.position_embedding.narrow(0, 0, seq)?;
-        let xs = tok.broadcast_add(&pos)?.reshape((batch * seq, d))?;
-        let mask = causal_mask(seq, device)?;
-        let xs = self.encoder.forward(xs, batch, seq, Some(&mask))?;
-        let rows: Vec<u32> = pool
-            .iter()
-            .enumerate()
-            .map(|(b, &p)| (b * seq + p) as u32)
-            .collect();
-        let rows = Tensor::from_vec(rows, batch, device)?;
-        // LayerNorm is row-wise, so normalising only the pooled rows is exact.
-        let pooled = self.final_ln.forward(&xs.index_select(&rows, 0)?)?;
+        let mask = causal_mask(seq, self.trunk.device())?;
+        let pooled = self.trunk.forward(ids, batch, seq, Some(&mask), pool)?;
         self.projection.forward(&pooled)
     }
 }

@@ -6,6 +6,7 @@ use candle_core::{DType, IndexOp, Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
 use crate::config::{Activation, TowerConfig, VisionConfig};
+use crate::weights::{MappedSafetensors, TokenTable};
 use crate::Result;
 
 /// A dense layer holding its weight pre-transposed (`[in, out]`,
@@ -205,4 +206,69 @@ pub(crate) fn patchify(config: &VisionConfig, batch: &[Vec<f32>]) -> Vec<f32> {
         }
     }
     out
+}
+
+/// A text tower up to its pooled state, the same in CLIP and SigLIP: token
+/// and position embeddings, the encoder, the final layer norm. The towers
+/// differ in the mask, where they pool and the head after it.
+pub(crate) struct TextTrunk {
+    tokens: TokenTable,
+    position: Tensor,
+    encoder: Encoder,
+    final_ln: LayerNorm,
+    hidden: usize,
+}
+
+impl TextTrunk {
+    /// `vb` is the text tower's var builder (`text_model`).
+    pub(crate) fn new(
+        vb: &VarBuilder,
+        mapped: Option<&MappedSafetensors>,
+        vocab: usize,
+        positions: usize,
+        tower: &TowerConfig,
+    ) -> Result<Self> {
+        let (emb, hidden) = (vb.pp("embeddings"), tower.hidden_size);
+        Ok(Self {
+            tokens: TokenTable::load(&emb.pp("token_embedding"), mapped, vocab, hidden)?,
+            position: emb.get((positions, hidden), "position_embedding.weight")?,
+            encoder: Encoder::new(vb.pp("encoder"), tower)?,
+            final_ln: layer_norm(vb.pp("final_layer_norm"), hidden, tower.layer_norm_eps)?,
+            hidden,
+        })
+    }
+
+    pub(crate) fn device(&self) -> &candle_core::Device {
+        self.position.device()
+    }
+
+    /// `[batch, hidden]`: `batch` rows of `seq` ids through the encoder,
+    /// the state at `pool[b]` of each row, layer-normed.
+    pub(crate) fn forward(
+        &self,
+        ids: &[u32],
+        batch: usize,
+        seq: usize,
+        mask: Option<&Tensor>,
+        pool: &[usize],
+    ) -> Result<Tensor> {
+        let device = self.device();
+        let tok = self
+            .tokens
+            .lookup(ids, device)?
+            .reshape((batch, seq, self.hidden))?;
+        let pos = self.position.narrow(0, 0, seq)?;
+        let xs = tok
+            .broadcast_add(&pos)?
+            .reshape((batch * seq, self.hidden))?;
+        let xs = self.encoder.forward(xs, batch, seq, mask)?;
+        let rows: Vec<u32> = pool
+            .iter()
+            .enumerate()
+            .map(|(b, &p)| (b * seq + p) as u32)
+            .collect();
+        let rows = Tensor::from_vec(rows, batch, device)?;
+        // LayerNorm is row-wise, so normalising only the pooled rows is exact.
+        Ok(self.final_ln.forward(&xs.index_select(&rows, 0)?)?)
+    }
 }

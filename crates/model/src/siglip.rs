@@ -14,15 +14,12 @@ use candle_core::{IndexOp, Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
 use crate::config::{SiglipConfig, SiglipTextConfig, VisionConfig};
-use crate::layers::{activate, layer_norm, linear, patchify, Encoder, Linear};
-use crate::weights::{MappedSafetensors, TokenTable};
+use crate::layers::{activate, layer_norm, linear, patchify, Encoder, Linear, TextTrunk};
+use crate::weights::MappedSafetensors;
 use crate::Result;
 
 pub struct SiglipTextTower {
-    tokens: TokenTable,
-    position_embedding: Tensor,
-    encoder: Encoder,
-    final_ln: LayerNorm,
+    trunk: TextTrunk,
     head: Linear,
     config: SiglipTextConfig,
 }
@@ -33,15 +30,10 @@ impl SiglipTextTower {
         mapped: Option<&MappedSafetensors>,
         c: &SiglipTextConfig,
     ) -> Result<Self> {
-        let d = c.tower.hidden_size;
-        let emb = vb.pp("embeddings");
+        let (vocab, positions) = (c.vocab_size, c.max_position_embeddings);
         Ok(Self {
-            tokens: TokenTable::load(&emb.pp("token_embedding"), mapped, c.vocab_size, d)?,
-            position_embedding: emb
-                .get((c.max_position_embeddings, d), "position_embedding.weight")?,
-            encoder: Encoder::new(vb.pp("encoder"), &c.tower)?,
-            final_ln: layer_norm(vb.pp("final_layer_norm"), d, c.tower.layer_norm_eps)?,
-            head: linear(vb.pp("head"), d, c.projection_size, true)?,
+            trunk: TextTrunk::new(&vb, mapped, vocab, positions, &c.tower)?,
+            head: linear(vb.pp("head"), c.tower.hidden_size, c.projection_size, true)?,
             config: c.clone(),
         })
     }
@@ -54,17 +46,9 @@ impl SiglipTextTower {
     /// Projected (unnormalised) embeddings of `batch` rows of exactly
     /// `seq_len()` ids, pooled at the last position.
     pub fn forward(&self, ids: &[u32], batch: usize) -> Result<Tensor> {
-        let device = self.position_embedding.device();
-        let (seq, d) = (self.seq_len(), self.config.tower.hidden_size);
-        let tok = self.tokens.lookup(ids, device)?.reshape((batch, seq, d))?;
-        let xs = tok
-            .broadcast_add(&self.position_embedding)?
-            .reshape((batch * seq, d))?;
-        let xs = self.encoder.forward(xs, batch, seq, None)?;
-        let last: Vec<u32> = (0..batch).map(|b| (b * seq + seq - 1) as u32).collect();
-        let last = Tensor::from_vec(last, batch, device)?;
-        // LayerNorm is row-wise, so normalising only the pooled rows is exact.
-        let pooled = self.final_ln.forward(&xs.index_select(&last, 0)?)?;
+        let seq = self.seq_len();
+        let last = vec![seq - 1; batch];
+        let pooled = self.trunk.forward(ids, batch, seq, None, &last)?;
         self.head.forward(&pooled)
     }
 }
