@@ -105,13 +105,17 @@ pub(crate) fn model_command(library: &Library, cli: &Cli, command: &ModelCommand
         ModelCommand::List => model_list(json, &library.models(&ResolveOptions::from_env())?),
         ModelCommand::Download { spec } => {
             let model = load_model(library, cli, spec.as_deref())?;
-            model_ready(json, &model, false)
+            model_ready(json, &model, Chosen::No)
         }
         ModelCommand::Use { spec } => {
             let (opts, bar) = resolve_with_progress(json);
             let model = library.use_model(spec, cli.device, &opts);
             bar.finish();
-            model_ready(json, &model?, true)
+            let chosen = match library.model_switch()? {
+                Some(switch) => Chosen::Next(switch.remaining),
+                None => Chosen::Active,
+            };
+            model_ready(json, &model?, chosen)
         }
     }
 }
@@ -239,7 +243,10 @@ pub fn model_list(json: bool, models: &[ModelStatus]) -> Result<()> {
             flags.push("active".to_string());
         }
         if m.default {
-            flags.push("default".to_string());
+            flags.push("default on a CPU".to_string());
+        }
+        if m.default_on_gpu {
+            flags.push("default on a GPU".to_string());
         }
         flags.push(if m.downloaded {
             "downloaded".into()
@@ -254,11 +261,41 @@ pub fn model_list(json: bool, models: &[ModelStatus]) -> Result<()> {
             .map(|mb| format!(", {mb} MB"))
             .unwrap_or_default();
         say!("{:<24} {}{size}  [{}]", m.name, m.repo, flags.join(", "));
+        let mut facts = Vec::new();
+        if !m.languages.is_empty() {
+            facts.push(m.languages.join(", "));
+        }
+        if !m.licence.is_empty() {
+            facts.push(m.licence.clone());
+        }
+        if let Some(cost) = m.relative_cost {
+            facts.push(format!("{cost}x the default's image cost"));
+        }
+        if let Some(recall) = &m.recall {
+            let per_language: Vec<String> = recall
+                .iter()
+                .map(|(lang, r)| format!("{lang} {r}"))
+                .collect();
+            facts.push(format!("recall {}", per_language.join(" / ")));
+        }
+        if !facts.is_empty() {
+            say!("{:<24} {}", "", facts.join("; "));
+        }
     }
     Ok(())
 }
 
-pub fn model_ready(json: bool, model: &LoadedModel, active: bool) -> Result<()> {
+/// What `model use` made of a model.
+pub enum Chosen {
+    /// Only downloaded and checked.
+    No,
+    /// The library's model now.
+    Active,
+    /// The next model, with this many photos to embed before it takes over.
+    Next(i64),
+}
+
+pub fn model_ready(json: bool, model: &LoadedModel, chosen: Chosen) -> Result<()> {
     if json {
         return print_json(&serde_json::json!({
             "model": model.row.key,
@@ -266,7 +303,8 @@ pub fn model_ready(json: bool, model: &LoadedModel, active: bool) -> Result<()> 
             "path": model.dir.path,
             "dim": model.row.dim,
             "device": model.device_info.name,
-            "active": active,
+            "active": matches!(chosen, Chosen::Active),
+            "switching": matches!(chosen, Chosen::Next(_)),
         }));
     }
     say!(
@@ -275,8 +313,14 @@ pub fn model_ready(json: bool, model: &LoadedModel, active: bool) -> Result<()> 
         model.dir.path.display(),
         model.row.dim
     );
-    if active {
-        say!("It is now this library's model; `shoebox embed` fills in its vectors.");
+    match chosen {
+        Chosen::No => {}
+        Chosen::Active => {
+            say!("It is now this library's model; `shoebox embed` fills in its vectors.")
+        }
+        Chosen::Next(remaining) => say!(
+            "It takes over once it has embedded {remaining} photos (`shoebox embed`, or the app in the background); search keeps the current model until then."
+        ),
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 use candle_core::{DType, IndexOp, Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
+use crate::activation::activate;
 use crate::config::{Activation, TowerConfig, VisionConfig};
 use crate::weights::{MappedSafetensors, TokenTable};
 use crate::Result;
@@ -45,15 +46,6 @@ pub(crate) fn linear(vb: VarBuilder, inp: usize, out: usize, bias: bool) -> Resu
 
 pub(crate) fn layer_norm(vb: VarBuilder, dim: usize, eps: f64) -> Result<LayerNorm> {
     Ok(candle_nn::layer_norm(dim, eps, vb)?)
-}
-
-pub(crate) fn activate(act: Activation, xs: &Tensor) -> Result<Tensor> {
-    Ok(match act {
-        Activation::QuickGelu => (xs * candle_nn::ops::sigmoid(&(xs * 1.702f64)?)?)?,
-        Activation::GeluErf => xs.gelu_erf()?,
-        Activation::GeluTanh => xs.gelu()?,
-        Activation::Relu => xs.relu()?,
-    })
 }
 
 struct Attention {

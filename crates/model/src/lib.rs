@@ -2,6 +2,7 @@
 //! and tokenisation that match the transformers reference, and candle
 //! inference on the CPU, CUDA or Metal.
 
+mod activation;
 mod clip;
 pub mod config;
 mod device;

@@ -13,8 +13,9 @@
 use candle_core::{IndexOp, Module, Tensor};
 use candle_nn::{LayerNorm, VarBuilder};
 
+use crate::activation::activate;
 use crate::config::{SiglipConfig, SiglipTextConfig, VisionConfig};
-use crate::layers::{activate, layer_norm, linear, patchify, Encoder, Linear, TextTrunk};
+use crate::layers::{layer_norm, linear, patchify, Encoder, Linear, TextTrunk};
 use crate::weights::MappedSafetensors;
 use crate::Result;
 

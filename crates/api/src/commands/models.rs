@@ -81,11 +81,16 @@ pub(super) fn download_cancel(state: &ApiState, _: NoArgs) -> Out {
 
 fn use_model(state: &ApiState, spec: &str) -> Out {
     let resolve = state.offline_resolve();
-    let loaded = {
+    let (loaded, active, switching) = {
         let library = state.library();
-        library.use_model(spec, state.device(&library), &resolve)?
+        let loaded = library.use_model(spec, state.device(&library), &resolve)?;
+        let active = library.catalog().active_model()?.map(|m| m.key);
+        (loaded, active, library.model_switch()?)
     };
-    let out = json!({"active": loaded.row.key, "key": loaded.row.key, "dim": loaded.row.dim});
+    // `switching`: the model embeds first, and search keeps `active` until
+    // it is done (docs/models.md).
+    let out = json!({"active": active, "key": loaded.row.key, "dim": loaded.row.dim,
+                     "switching": switching});
     // Photos without a vector for this model get one in the background.
     state.model_changed()?;
     Ok(out)

@@ -159,7 +159,7 @@ impl Downloads {
             let loaded =
                 crate::embed::models::load(&catalog, &request.spec, request.device, &resolve)?;
             if request.use_it {
-                catalog.set_active_model(loaded.row.id)?;
+                crate::embed::switch::choose(&catalog, loaded.row.id)?;
             }
             Ok(request.use_it)
         })();

@@ -346,6 +346,14 @@ export interface ModelInfo {
   download_mb: number | null;
   embedded: number;
   notes?: string;
+  default_on_gpu?: boolean;
+  /** `multilingual`, or language codes. */
+  languages?: string[];
+  licence?: string;
+  /** Image-tower cost relative to the CPU default. */
+  relative_cost?: number | null;
+  /** Published text-to-image recall per language code. */
+  recall?: Record<string, number> | null;
 }
 
 export interface Models {
