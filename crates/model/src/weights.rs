@@ -79,9 +79,11 @@ impl MappedSafetensors {
     fn release(&self, range: std::ops::Range<usize>) {
         #[cfg(unix)]
         {
-            // madvise needs a page-aligned start; a partial page shared with
-            // the next tensor is simply read again if needed.
-            let page = 4096;
+            // madvise needs a page-aligned start. 64 KiB is a multiple of
+            // every page size in use (4 KiB on x86, 16 KiB on Apple
+            // silicon); a partial page shared with the next tensor is simply
+            // read again if needed.
+            let page = 64 * 1024;
             let start = range.start.div_ceil(page) * page;
             if start < range.end {
                 // SAFETY: the map is private and read-only; DONTNEED only
