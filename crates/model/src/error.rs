@@ -21,7 +21,7 @@ pub enum Error {
     #[error("unknown model '{spec}': not a directory, a registry name ({known}) or a Hugging Face repo id like 'org/name[@revision]'")]
     UnknownModel { spec: String, known: String },
 
-    #[error("model family '{0}' is not supported yet (only 'clip-hf' is)")]
+    #[error("model family '{0}' is not supported yet (only 'clip-hf' and 'siglip' are)")]
     UnsupportedFamily(String),
 
     #[error("downloading {file} from {repo} failed: {message}")]

@@ -198,6 +198,7 @@ pub fn resolve_model(spec: &str, opts: &ResolveOptions) -> Result<ModelDir> {
     }
     let (repo, revision) = spec.split_once('@').unwrap_or((spec, "main"));
     if is_repo_id(repo) && !revision.is_empty() {
+        // The family is read from the downloaded config.json.
         return resolve_hub(repo, revision, Family::ClipHf, opts);
     }
     Err(Error::UnknownModel {
@@ -324,7 +325,7 @@ fn resolve_hub(
     family: Family,
     opts: &ResolveOptions,
 ) -> Result<ModelDir> {
-    if family != Family::ClipHf {
+    if family == Family::MobileClipOpenClip {
         return Err(Error::UnsupportedFamily(family.to_string()));
     }
     let hf_repo = Repo::with_revision(repo.to_string(), RepoType::Model, revision.to_string());
@@ -358,6 +359,8 @@ fn resolve_hub(
             let path = config.parent().expect("file in snapshot").to_path_buf();
             let commit = path.file_name().map(|c| c.to_string_lossy().into_owned());
             tracing::debug!(model = %id, path = %path.display(), "model files in cache");
+            // A repo outside the registry says what it is in its config.
+            let family = detect_family(&path)?;
             return Ok(ModelDir {
                 path,
                 id,

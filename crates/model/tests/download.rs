@@ -18,7 +18,13 @@ use hub::{etag, Hub, COMMIT};
 use std::net::TcpListener;
 
 fn tiny_model_files() -> HashMap<String, Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/models/clip-tiny");
+    model_files("clip-tiny")
+}
+
+fn model_files(name: &str) -> HashMap<String, Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/models")
+        .join(name);
     REQUIRED_FILES
         .iter()
         .map(|f| (f.to_string(), std::fs::read(dir.join(f)).unwrap()))
@@ -58,6 +64,26 @@ fn assert_same_files(dir: &Path, files: &HashMap<String, Vec<u8>>) {
         let got = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(got == *bytes, "{name} differs after download");
     }
+}
+
+/// The registry's default (SigLIP 2 on a CPU) downloads and loads as a
+/// SigLIP model: the stand-in hub serves the tiny SigLIP's files under the
+/// default's repo name.
+#[test]
+fn the_default_siglip_model_downloads_and_loads() {
+    let files = model_files("siglip-tiny");
+    let hub = Hub::start(files.clone(), &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (opts, _) = options(&hub.endpoint, &tmp.path().join("hub"), false);
+    let dir = resolve_model("default", &opts).unwrap();
+    assert_eq!(dir.id, "google/siglip2-base-patch32-256@main");
+    assert_eq!(dir.family, shoebox_model::Family::Siglip);
+    assert_same_files(&dir.path, &files);
+    let model = EmbeddingModel::load(&dir, &candle_core::Device::Cpu).unwrap();
+    assert!(model.calibration().is_some());
+    // A repo outside the registry is recognised by its config.
+    let other = resolve_model("someone/siglip-finetune", &opts).unwrap();
+    assert_eq!(other.family, shoebox_model::Family::Siglip);
 }
 
 #[test]
