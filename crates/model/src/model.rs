@@ -82,13 +82,10 @@ fn open_weights(
 ) -> Result<(VarBuilder<'static>, Option<MappedSafetensors>)> {
     let st = path.join("model.safetensors");
     if st.is_file() {
-        // Opened twice (tiny cost): once as the var builder's backend, once
-        // to keep token tables readable after loading.
-        let rows = MappedSafetensors::open(&st)?;
-        Ok((
-            MappedSafetensors::open(&st)?.var_builder(device),
-            Some(rows),
-        ))
+        // One map: the var builder's backend copies the weights out of it,
+        // and the clone keeps token tables readable after loading.
+        let mapped = MappedSafetensors::open(&st)?;
+        Ok((mapped.clone().var_builder(device), Some(mapped)))
     } else if path.join(WEIGHTS_FALLBACK).is_file() {
         Ok((
             VarBuilder::from_pth(path.join(WEIGHTS_FALLBACK), DType::F32, device)?,

@@ -20,6 +20,8 @@ use safetensors::tensor::{Dtype, TensorInfo};
 
 use crate::{Error, Result};
 
+/// Cheap to clone: the map is shared.
+#[derive(Clone)]
 pub(crate) struct MappedSafetensors {
     map: Arc<Mmap>,
     /// Byte offset of the data section (after the length and JSON header).
